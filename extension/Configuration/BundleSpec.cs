@@ -1,0 +1,19 @@
+namespace ExtensionCache.Extension.Configuration;
+
+/// <summary>The archive format of a bundle, from the key's extension or a <c>#format=</c> fragment.</summary>
+public enum BundleFormat
+{
+    Zip,
+    TarGz,
+    TarZst,
+}
+
+/// <summary>
+/// One entry of <c>EXTENSION_CACHE_BUNDLES</c>: <c>name=uri</c>, already validated.
+/// <paramref name="Source"/> is the URI without its fragment; <paramref name="Sha256"/> is the lower-case pin, if any.
+/// </summary>
+public sealed record BundleSpec(string Name, Uri Source, BundleFormat Format, string? Sha256)
+{
+    /// <summary>The source as it may be logged: never a query string (presigned URLs carry credentials).</summary>
+    public string DisplaySource => Source.GetLeftPart(UriPartial.Path);
+}
