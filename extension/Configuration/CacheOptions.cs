@@ -1,0 +1,209 @@
+using System.Globalization;
+using ExtensionCache.Extension.Logging;
+
+namespace ExtensionCache.Extension.Configuration;
+
+/// <summary>
+/// Every setting of the extension, read from the environment in one place, each with its default next to it
+/// (the README table and <c>--help</c> list the same variables).
+/// </summary>
+public sealed record CacheOptions(
+    IReadOnlyList<BundleSpec> Bundles,
+    string Root,
+    CacheMode Mode,
+    ErrorPolicy OnError,
+    CacheLimits Limits,
+    int VCpus,
+    LogLevel? LogLevel)
+{
+    public const string BundlesVariable = BundleListParser.Variable;
+
+    public const string RootVariable = "EXTENSION_CACHE_ROOT";
+    public const string DefaultRootFolder = "extension-cache";
+    public const string DefaultTempDirectory = "/tmp";
+
+    public const string ModeVariable = "EXTENSION_CACHE_MODE";
+    public const CacheMode DefaultMode = CacheMode.BeforeRegister;
+
+    public const string OnErrorVariable = "EXTENSION_CACHE_ON_ERROR";
+    public const ErrorPolicy DefaultOnError = ErrorPolicy.Fail;
+
+    public const string MaxBytesVariable = "EXTENSION_CACHE_MAX_BYTES";
+    public const long DefaultMaxBytes = 10L * 1024 * 1024 * 1024;
+
+    public const string MaxEntriesVariable = "EXTENSION_CACHE_MAX_ENTRIES";
+    public const int DefaultMaxEntries = 200_000;
+    public const int MaxMaxEntries = 100_000_000;
+
+    public const string ConcurrencyVariable = "EXTENSION_CACHE_CONCURRENCY";
+    public const int MinDefaultConcurrency = 4;
+    public const int MaxDefaultConcurrency = 16;
+    public const int RequestsPerVCpu = 4;
+    public const int MaxConcurrency = 64;
+
+    public const string PartSizeVariable = "EXTENSION_CACHE_PART_SIZE_MB";
+    public const int DefaultPartSizeMb = 8;
+    public const int MaxPartSizeMb = 512;
+
+    public const string LogLevelVariable = "EXTENSION_CACHE_LOG_LEVEL";
+
+    public const string MemoryVariable = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+
+    /// <summary>Lambda gives one vCPU per 1,769 MB, up to 6 at 10,240 MB.</summary>
+    public const int MegabytesPerVCpu = 1769;
+    public const int MaxVCpus = 6;
+    public const int DefaultMemoryMb = MegabytesPerVCpu;
+
+    /// <summary>Reads and validates every variable; throws <see cref="CacheOptionsException"/> with all problems.</summary>
+    public static CacheOptions FromEnvironment(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var errors = new List<string>();
+        string? Read(string name)
+        {
+            var value = environment(name);
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        var bundles = BundleListParser.Parse(Read(BundlesVariable), errors);
+        var root = ReadRoot(Read(RootVariable), Read("TMPDIR"), errors);
+
+        var mode = Read(ModeVariable)?.ToLowerInvariant() switch
+        {
+            null => DefaultMode,
+            "before-register" => CacheMode.BeforeRegister,
+            "overlap" => CacheMode.Overlap,
+            _ => Invalid(errors, ModeVariable, Read(ModeVariable), "expected before-register or overlap", DefaultMode),
+        };
+
+        var onError = Read(OnErrorVariable)?.ToLowerInvariant() switch
+        {
+            null => DefaultOnError,
+            "fail" => ErrorPolicy.Fail,
+            "continue" => ErrorPolicy.Continue,
+            _ => Invalid(errors, OnErrorVariable, Read(OnErrorVariable), "expected fail or continue", DefaultOnError),
+        };
+
+        var maxBytes = ReadByteSize(Read(MaxBytesVariable), errors) ?? DefaultMaxBytes;
+        var maxEntries = ReadInt(Read(MaxEntriesVariable), MaxEntriesVariable, 1, MaxMaxEntries, errors) ?? DefaultMaxEntries;
+        var vCpus = VCpusFor(Read(MemoryVariable));
+        var concurrency = ReadInt(Read(ConcurrencyVariable), ConcurrencyVariable, 1, MaxConcurrency, errors) ?? DefaultConcurrency(vCpus);
+        var partSizeMb = ReadInt(Read(PartSizeVariable), PartSizeVariable, 1, MaxPartSizeMb, errors) ?? DefaultPartSizeMb;
+
+        LogLevel? logLevel = null;
+        if (Read(LogLevelVariable) is { } levelText)
+        {
+            if (LogLevelParser.TryParse(levelText, out var level))
+            {
+                logLevel = level;
+            }
+            else
+            {
+                errors.Add($"{LogLevelVariable}='{levelText}' is not a log level; expected {LogLevelParser.Expected}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new CacheOptionsException(errors);
+        }
+
+        var limits = new CacheLimits(maxBytes, maxEntries, concurrency, partSizeMb * 1024 * 1024);
+        return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel);
+    }
+
+    /// <summary>
+    /// Visible cores for a memory size: Lambda's CPU share grows with memory, and a partial vCPU still shows up
+    /// as a core, so round up. Unset or unreadable (outside Lambda) counts as 1,769 MB.
+    /// </summary>
+    public static int VCpusFor(string? memoryMb)
+    {
+        var memory = int.TryParse(memoryMb, NumberStyles.None, CultureInfo.InvariantCulture, out var mb) && mb > 0 ? mb : DefaultMemoryMb;
+        return Math.Clamp((memory + MegabytesPerVCpu - 1) / MegabytesPerVCpu, 1, MaxVCpus);
+    }
+
+    /// <summary>Ranged requests are I/O bound, so several per core; capped where more stop paying.</summary>
+    public static int DefaultConcurrency(int vCpus) => Math.Clamp(vCpus * RequestsPerVCpu, MinDefaultConcurrency, MaxDefaultConcurrency);
+
+    public static string DefaultRoot(string? tmpDir) =>
+        tmpDir is { Length: > 0 } && Path.IsPathFullyQualified(tmpDir)
+            ? Path.Combine(tmpDir, DefaultRootFolder)
+            : Path.Combine(DefaultTempDirectory, DefaultRootFolder);
+
+    public static string ModeName(CacheMode mode) => mode == CacheMode.Overlap ? "overlap" : "before-register";
+
+    public static string OnErrorName(ErrorPolicy policy) => policy == ErrorPolicy.Continue ? "continue" : "fail";
+
+    private static string ReadRoot(string? value, string? tmpDir, List<string> errors)
+    {
+        if (value is null)
+        {
+            return DefaultRoot(tmpDir);
+        }
+
+        if (!Path.IsPathFullyQualified(value))
+        {
+            errors.Add($"{RootVariable}='{value}' is not an absolute path; expected for example /tmp/extension-cache");
+            return DefaultRoot(tmpDir);
+        }
+
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(value));
+        if (full == Path.GetPathRoot(full) || full.Length <= 1)
+        {
+            errors.Add($"{RootVariable}='{value}' is a file system root; expected a folder the extension owns, for example /tmp/extension-cache");
+        }
+
+        return full;
+    }
+
+    private static long? ReadByteSize(string? value, List<string> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var text = value.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+        var unit = text.TrimStart("0123456789".ToCharArray());
+        var digits = text[..^unit.Length];
+        var shift = unit switch
+        {
+            "" or "B" => 0,
+            "K" or "KB" or "KIB" => 10,
+            "M" or "MB" or "MIB" => 20,
+            "G" or "GB" or "GIB" => 30,
+            "T" or "TB" or "TIB" => 40,
+            _ => -1,
+        };
+        if (shift < 0 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0
+            || number > (long.MaxValue >> shift))
+        {
+            errors.Add($"{MaxBytesVariable}='{value}' is not a size; expected a positive number of bytes, optionally with K, M, G or T (powers of 1024), for example 2G");
+            return null;
+        }
+
+        return number << shift;
+    }
+
+    private static int? ReadInt(string? value, string variable, int min, int max, List<string> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < min || number > max)
+        {
+            errors.Add($"{variable}='{value}' is not valid; expected a whole number from {min} to {max.ToString("N0", CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        return number;
+    }
+
+    private static T Invalid<T>(List<string> errors, string variable, string? value, string expected, T fallback)
+    {
+        errors.Add($"{variable}='{value}' is not valid; {expected}");
+        return fallback;
+    }
+}
