@@ -1,0 +1,67 @@
+using System.Globalization;
+using LambdaEmulator.Lifecycle;
+
+namespace LambdaEmulator.Api;
+
+/// <summary>Runtime API 2018-06-01.</summary>
+public static class RuntimeApiEndpoints
+{
+    private const string ErrorTypeHeader = "Lambda-Runtime-Function-Error-Type";
+
+    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle)
+    {
+        routes.MapGet("/2018-06-01/runtime/invocation/next", async context =>
+        {
+            Invocation invocation;
+            try
+            {
+                invocation = await lifecycle.Current.NextInvocationAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var headers = context.Response.Headers;
+            headers["Lambda-Runtime-Aws-Request-Id"] = invocation.RequestId;
+            headers["Lambda-Runtime-Deadline-Ms"] = invocation.DeadlineMs.ToString(CultureInfo.InvariantCulture);
+            headers["Lambda-Runtime-Invoked-Function-Arn"] = invocation.InvokedFunctionArn;
+            headers["Lambda-Runtime-Trace-Id"] = invocation.TraceId;
+            await ApiResults.WriteJsonAsync(context, invocation.Payload).ConfigureAwait(false);
+        });
+
+        routes.MapPost("/2018-06-01/runtime/invocation/{requestId}/response", async context =>
+        {
+            var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
+            await AnswerAsync(context, lifecycle, new InvocationAnswer(false, body, null)).ConfigureAwait(false);
+        });
+
+        routes.MapPost("/2018-06-01/runtime/invocation/{requestId}/error", async context =>
+        {
+            var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
+            var errorType = context.Request.Headers[ErrorTypeHeader].FirstOrDefault() ?? "Unhandled";
+            await AnswerAsync(context, lifecycle, new InvocationAnswer(true, body, errorType)).ConfigureAwait(false);
+        });
+
+        routes.MapPost("/2018-06-01/runtime/init/error", async context =>
+        {
+            var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
+            var errorType = context.Request.Headers[ErrorTypeHeader].FirstOrDefault() ?? "Runtime.Unknown";
+            lifecycle.Current.ReportRuntimeInitError(errorType, body);
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            await ApiResults.WriteJsonAsync(context, """{"status":"OK"}""").ConfigureAwait(false);
+        });
+    }
+
+    private static Task AnswerAsync(HttpContext context, LifecycleController lifecycle, InvocationAnswer answer)
+    {
+        var requestId = (string)context.Request.RouteValues["requestId"]!;
+        if (!lifecycle.Current.Answer(requestId, answer))
+        {
+            return ApiResults.WriteErrorAsync(context, 400, "InvalidRequestID", $"Invalid request ID: '{requestId}'");
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        return ApiResults.WriteJsonAsync(context, """{"status":"OK"}""");
+    }
+}

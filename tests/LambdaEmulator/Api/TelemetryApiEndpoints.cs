@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LambdaEmulator.Lifecycle;
+using LambdaEmulator.Telemetry;
+
+namespace LambdaEmulator.Api;
+
+/// <summary>Telemetry API 2022-07-01: subscriptions of registered extensions.</summary>
+public static class TelemetryApiEndpoints
+{
+    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry)
+    {
+        routes.MapPut("/2022-07-01/telemetry", async context =>
+        {
+            var state = lifecycle.Current;
+            if (await ExtensionsApiEndpoints.FindAgentAsync(context, state).ConfigureAwait(false) is not { } agent)
+            {
+                return;
+            }
+
+            TelemetrySubscribeRequest? request;
+            try
+            {
+                request = JsonSerializer.Deserialize(await ApiResults.ReadBodyAsync(context).ConfigureAwait(false), ApiJsonContext.Default.TelemetrySubscribeRequest);
+            }
+            catch (JsonException e)
+            {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
+                return;
+            }
+
+            var categories = new HashSet<TelemetryCategory>();
+            foreach (var type in request?.Types ?? [])
+            {
+                if (!Enum.TryParse<TelemetryCategory>(type, ignoreCase: true, out var category) || !Enum.IsDefined(category))
+                {
+                    await ApiResults.WriteErrorAsync(context, 400, "ValidationError", $"Unknown telemetry type '{type}'").ConfigureAwait(false);
+                    return;
+                }
+
+                categories.Add(category);
+            }
+
+            var defaults = TelemetryBuffering.Default;
+            var buffering = new TelemetryBuffering(
+                request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
+                request?.Buffering?.TimeoutMs ?? defaults.TimeoutMs);
+            if (buffering.Validate() is { } invalid)
+            {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalid).ConfigureAwait(false);
+                return;
+            }
+
+            if (request?.Destination is not { Protocol: "HTTP", Uri: { } uri } || !Uri.TryCreate(uri, UriKind.Absolute, out var destination))
+            {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", "destination must be {\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:PORT/...\"}").ConfigureAwait(false);
+                return;
+            }
+
+            telemetry.Subscribe(agent.Name, categories, buffering, destination);
+            telemetry.Publish(TelemetryCategory.Platform, "platform.telemetrySubscription", new JsonObject
+            {
+                ["name"] = agent.Name, ["state"] = "Subscribed",
+                ["types"] = new JsonArray([.. categories.Select(c => JsonValue.Create(c.ToString().ToLowerInvariant()))]),
+            });
+            await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
+        });
+    }
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+
+namespace LambdaEmulator.Cli;
+
+/// <summary>The command line: option names and their meanings are a public contract (see README).</summary>
+public sealed class EmulatorCommand
+{
+    private readonly Option<string[]> _layer = new("--layer")
+    {
+        Description = "Layer zip or folder, unpacked into the sandbox's /opt in the given order (repeatable).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private readonly Option<string?> _function = new("--function")
+    {
+        Description = "Function code (zip or folder), unpacked into the sandbox's /var/task (LAMBDA_TASK_ROOT).",
+    };
+
+    private readonly Option<string> _handler = new("--handler")
+    {
+        Description = "Handler name, given to the runtime as _HANDLER.",
+        DefaultValueFactory = _ => "handler",
+    };
+
+    private readonly Option<string[]> _env = new("--env")
+    {
+        Description = "Function environment variable KEY=VALUE (repeatable).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private readonly Option<string?> _tmp = new("--tmp")
+    {
+        Description = "Folder used as the sandbox's /tmp (default: a fresh folder per execution environment).",
+    };
+
+    private readonly Option<int> _memory = new("--memory")
+    {
+        Description = "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, REPORT Memory Size).",
+        DefaultValueFactory = _ => 128,
+    };
+
+    private readonly Option<double> _timeout = new("--timeout")
+    {
+        Description = "Function timeout in seconds.",
+        DefaultValueFactory = _ => 3,
+    };
+
+    private readonly Option<double> _initTimeout = new("--init-timeout")
+    {
+        Description = "INIT phase timeout in seconds.",
+        DefaultValueFactory = _ => 10,
+    };
+
+    private readonly Option<string[]> _invoke = new("--invoke")
+    {
+        Description = "One-shot mode: invoke with this payload, or @FILE to read it from a file (repeatable, run in order), then SHUTDOWN and exit. Exit status 0 only if INIT and every invoke succeeded.",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private readonly Option<int> _port = new("--port")
+    {
+        Description = "Serve mode (no --invoke): port of the RIE-compatible endpoint POST http://127.0.0.1:<port>/2015-03-31/functions/function/invocations.",
+        DefaultValueFactory = _ => 9000,
+    };
+
+    private readonly Option<bool> _isolate = new("--isolate")
+    {
+        Description = "Run the sandbox's processes under bubblewrap so they see real /opt, /var/task and /tmp (without it they get the folders through LAMBDA_EMULATOR_OPT, LAMBDA_TASK_ROOT and TMPDIR).",
+    };
+
+    private readonly Option<bool> _noFreeze = new("--no-freeze")
+    {
+        Description = "Do not freeze (SIGSTOP) the sandbox between invokes.",
+    };
+
+    private readonly Option<string> _functionName = new("--function-name")
+    {
+        Description = "AWS_LAMBDA_FUNCTION_NAME.",
+        DefaultValueFactory = _ => "function",
+    };
+
+    private readonly Argument<string[]> _bootstrap = new("bootstrap")
+    {
+        Description = "After --: the runtime command and its arguments (default: bootstrap in /var/task, else in /opt).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public RootCommand Build(Func<EmulatorOptions, CancellationToken, Task<int>> run)
+    {
+        var root = new RootCommand(
+            "Local AWS Lambda emulator with the Runtime, Extensions and Telemetry APIs, freezing and SHUTDOWN.\n" +
+            "Usage: LambdaEmulator [options] [-- <bootstrap command and args>]")
+        {
+            _layer, _function, _handler, _env, _tmp, _memory, _timeout, _initTimeout, _invoke, _port, _isolate,
+            _noFreeze, _functionName, _bootstrap,
+        };
+        root.Validators.Add(result =>
+        {
+            foreach (var pair in result.GetValue(_env) ?? [])
+            {
+                if (!pair.Contains('=', StringComparison.Ordinal) || pair.StartsWith('='))
+                {
+                    result.AddError($"--env expects KEY=VALUE, got '{pair}'.");
+                }
+            }
+        });
+        root.SetAction((result, cancellationToken) => run(ToOptions(result), cancellationToken));
+        return root;
+    }
+
+    private EmulatorOptions ToOptions(ParseResult result)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in result.GetValue(_env) ?? [])
+        {
+            var split = pair.IndexOf('=', StringComparison.Ordinal);
+            environment[pair[..split]] = pair[(split + 1)..];
+        }
+
+        return new EmulatorOptions
+        {
+            Layers = result.GetValue(_layer) ?? [],
+            Function = result.GetValue(_function),
+            Handler = result.GetValue(_handler) ?? "handler",
+            Environment = environment,
+            Tmp = result.GetValue(_tmp),
+            MemoryMb = result.GetValue(_memory),
+            Timeout = TimeSpan.FromSeconds(result.GetValue(_timeout)),
+            InitTimeout = TimeSpan.FromSeconds(result.GetValue(_initTimeout)),
+            Invokes = result.GetValue(_invoke) ?? [],
+            Port = result.GetValue(_port),
+            Isolate = result.GetValue(_isolate),
+            Freeze = !result.GetValue(_noFreeze),
+            FunctionName = result.GetValue(_functionName) ?? "function",
+            Bootstrap = result.GetValue(_bootstrap) ?? [],
+        };
+    }
+}

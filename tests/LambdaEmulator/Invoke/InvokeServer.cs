@@ -1,0 +1,69 @@
+using System.Net;
+using LambdaEmulator.Lifecycle;
+using LambdaEmulator.Logs;
+
+namespace LambdaEmulator.Invoke;
+
+/// <summary>
+/// Serve mode's front door, compatible with the Runtime Interface Emulator:
+/// POST /2015-03-31/functions/function/invocations, one invoke at a time (one execution environment).
+/// </summary>
+public sealed class InvokeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    private InvokeServer(WebApplication app) => _app = app;
+
+    public static async Task<InvokeServer> StartAsync(int port, LifecycleController lifecycle, LambdaLog log, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        var server = new InvokeServer(app);
+        app.MapPost("/2015-03-31/functions/{name}/invocations", context => server.InvokeAsync(context, lifecycle, log));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await _app.StopAsync(stop.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _oneAtATime.Dispose();
+    }
+
+    private async Task InvokeAsync(HttpContext context, LifecycleController lifecycle, LambdaLog log)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        var payload = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        if (payload.Length == 0)
+        {
+            payload = "{}";
+        }
+
+        await _oneAtATime.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        InvokeOutcome outcome;
+        try
+        {
+            // The invoke runs to its end even if the caller goes away, as in Lambda.
+            outcome = await lifecycle.InvokeAsync(payload, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+
+        log.Result(ResultLine.For(outcome));
+        context.Response.Headers["X-Amzn-RequestId"] = outcome.RequestId;
+        if (outcome.IsError)
+        {
+            context.Response.Headers["X-Amz-Function-Error"] = "Unhandled";
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(outcome.Body, CancellationToken.None).ConfigureAwait(false);
+    }
+}

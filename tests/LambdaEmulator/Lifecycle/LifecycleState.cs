@@ -1,0 +1,278 @@
+using System.Threading.Channels;
+
+namespace LambdaEmulator.Lifecycle;
+
+/// <summary>
+/// What the APIs and the lifecycle share during one INIT-to-SHUTDOWN span of the sandbox (a reset starts a new
+/// one, so calls from processes of a previous span find nothing). Every change pulses a signal the lifecycle
+/// waits on, so the lifecycle never polls.
+/// </summary>
+public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
+{
+    public const int MaxExtensions = 10;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ExtensionAgent> _agents = new(StringComparer.Ordinal);
+    private readonly Channel<Invocation> _invocations = Channel.CreateUnbounded<Invocation>();
+    private readonly HashSet<string> _exited = new(StringComparer.Ordinal);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _registrationOpen = true;
+    private bool _runtimeWaiting;
+    private bool _shuttingDown;
+    private Invocation? _current;
+    private SandboxFailure? _failure;
+
+    public SandboxFailure? Failure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failure;
+            }
+        }
+    }
+
+    public IReadOnlyList<ExtensionAgent> Agents
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _agents.Values];
+            }
+        }
+    }
+
+    public ExtensionAgent? FindAgent(string? id)
+    {
+        lock (_gate)
+        {
+            return id is not null && _agents.TryGetValue(id, out var agent) ? agent : null;
+        }
+    }
+
+    public RegistrationResult Register(string? name, IReadOnlyList<string>? events)
+    {
+        lock (_gate)
+        {
+            if (!_registrationOpen)
+            {
+                return RegistrationResult.Rejected(403, "Extension.RegistrationClosed", "Extension registration is closed: INIT has started the runtime");
+            }
+
+            if (string.IsNullOrEmpty(name) || !extensionFiles.Contains(name))
+            {
+                return RegistrationResult.Rejected(403, "Extension.InvalidExtensionName", $"'{name}' is not a file in /opt/extensions");
+            }
+
+            var eventList = events ?? [];
+            var invalid = eventList.FirstOrDefault(e => e is not ("INVOKE" or "SHUTDOWN"));
+            if (invalid is not null)
+            {
+                return RegistrationResult.Rejected(403, "Extension.InvalidEventType", $"Unknown event type '{invalid}'");
+            }
+
+            if (_agents.Values.Any(a => a.Name == name))
+            {
+                return RegistrationResult.Rejected(403, "Extension.InvalidExtensionState", $"Extension '{name}' is already registered");
+            }
+
+            if (_agents.Count >= MaxExtensions)
+            {
+                return RegistrationResult.Rejected(403, "Extension.TooManyExtensions", $"At most {MaxExtensions} extensions can register");
+            }
+
+            var agent = new ExtensionAgent(name, [.. eventList.Distinct(StringComparer.Ordinal)]);
+            _agents[agent.Id] = agent;
+            Pulse();
+            return new RegistrationResult(agent, 200, null, null);
+        }
+    }
+
+    /// <summary>Waits in event/next; null when the request is abandoned.</summary>
+    public async Task<string> NextExtensionEventAsync(ExtensionAgent agent, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            agent.WaitingNext = true;
+            Pulse();
+        }
+
+        return await agent.Queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void ReportExtensionError(ExtensionAgent agent, string errorType, string body, bool duringInit)
+    {
+        lock (_gate)
+        {
+            agent.ReportedError = errorType;
+            if (!_shuttingDown)
+            {
+                _failure ??= new SandboxFailure(errorType, $"Extension {agent.Name} reported {(duringInit ? "init" : "exit")} error {errorType}", body);
+            }
+
+            Pulse();
+        }
+    }
+
+    public async Task<Invocation> NextInvocationAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _runtimeWaiting = true;
+            Pulse();
+        }
+
+        return await _invocations.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the runtime's answer; false when the request id is not the current invoke.</summary>
+    public bool Answer(string requestId, InvocationAnswer answer)
+    {
+        lock (_gate)
+        {
+            if (_current is null || _current.RequestId != requestId || _current.Answer is not null)
+            {
+                return false;
+            }
+
+            _current.Answer = answer;
+            Pulse();
+            return true;
+        }
+    }
+
+    public void ReportRuntimeInitError(string errorType, string body)
+    {
+        lock (_gate)
+        {
+            _failure ??= new SandboxFailure(errorType, "The runtime reported an init error", body);
+            Pulse();
+        }
+    }
+
+    public void Fail(SandboxFailure failure)
+    {
+        lock (_gate)
+        {
+            _failure ??= failure;
+            Pulse();
+        }
+    }
+
+    /// <summary>A sandbox process ended; before SHUTDOWN that is a failure (Extension.Crash for any exit code).</summary>
+    public void ProcessExited(string name, bool isRuntime, int exitCode)
+    {
+        lock (_gate)
+        {
+            if (!isRuntime)
+            {
+                _exited.Add(name);
+            }
+
+            if (!_shuttingDown && _failure is null)
+            {
+                var reported = isRuntime ? null : _agents.Values.FirstOrDefault(a => a.Name == name)?.ReportedError;
+                _failure = isRuntime
+                    ? new SandboxFailure("Runtime.ExitError", $"Runtime exited with error: exit status {exitCode}")
+                    : new SandboxFailure(reported ?? "Extension.Crash", $"Extension {name} exited with status {exitCode} before SHUTDOWN");
+            }
+
+            Pulse();
+        }
+    }
+
+    public bool AllExtensionsRegistered(IEnumerable<string> launched)
+    {
+        lock (_gate)
+        {
+            return launched.All(name => _exited.Contains(name) || _agents.Values.Any(a => a.Name == name));
+        }
+    }
+
+    public void CloseRegistration()
+    {
+        lock (_gate)
+        {
+            _registrationOpen = false;
+        }
+    }
+
+    public bool InitComplete()
+    {
+        lock (_gate)
+        {
+            return _runtimeWaiting && _agents.Values.All(a => a.WaitingNext);
+        }
+    }
+
+    public void BeginInvoke(Invocation invocation, string invokeEventJson)
+    {
+        lock (_gate)
+        {
+            _current = invocation;
+            foreach (var agent in _agents.Values.Where(a => a.WantsInvoke))
+            {
+                agent.WaitingNext = false;
+                agent.Queue.Writer.TryWrite(invokeEventJson);
+            }
+
+            _runtimeWaiting = false;
+            _invocations.Writer.TryWrite(invocation);
+        }
+    }
+
+    public bool InvokeComplete()
+    {
+        lock (_gate)
+        {
+            return _current?.Answer is not null && _runtimeWaiting && _agents.Values.All(a => a.WaitingNext);
+        }
+    }
+
+    /// <summary>From now on exits are expected; extensions registered for SHUTDOWN get the event.</summary>
+    public IReadOnlyList<ExtensionAgent> BeginShutdown(string shutdownEventJson)
+    {
+        lock (_gate)
+        {
+            _shuttingDown = true;
+            _registrationOpen = false;
+            var notified = _agents.Values.Where(a => a.WantsShutdown).ToList();
+            foreach (var agent in notified)
+            {
+                agent.WaitingNext = false;
+                agent.Queue.Writer.TryWrite(shutdownEventJson);
+            }
+
+            Pulse();
+            return notified;
+        }
+    }
+
+    public async Task WaitUntilAsync(Func<LifecycleState, bool> condition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                changed = _changed.Task;
+            }
+
+            // Evaluated outside the lock: the condition takes the lock itself; a change in between re-pulses.
+            if (condition(this))
+            {
+                return;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Pulse()
+    {
+        _changed.TrySetResult();
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

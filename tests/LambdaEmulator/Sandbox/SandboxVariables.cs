@@ -1,0 +1,73 @@
+using System.Collections;
+using LambdaEmulator.Cli;
+
+namespace LambdaEmulator.Sandbox;
+
+/// <summary>The environment Lambda gives the runtime and extensions (see lambda-contract.md).</summary>
+public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths, string runtimeApi)
+{
+    private static readonly string[] Credentials = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+
+    public Dictionary<string, string> ForExtension()
+    {
+        var variables = Common();
+        // Extensions never see the runtime-only or underscore variables, even if the function defines them.
+        foreach (var key in variables.Keys.Where(k => k.StartsWith('_')).ToList())
+        {
+            variables.Remove(key);
+        }
+
+        return variables;
+    }
+
+    public Dictionary<string, string> ForRuntime()
+    {
+        var variables = Common();
+        variables["_HANDLER"] = options.Handler;
+        variables["LAMBDA_TASK_ROOT"] = paths.Task;
+        variables["LAMBDA_RUNTIME_DIR"] = paths.Task;
+        variables["AWS_EXECUTION_ENV"] = "AWS_Lambda_provided.al2023";
+        variables["AWS_LAMBDA_LOG_GROUP_NAME"] = $"/aws/lambda/{options.FunctionName}";
+        variables["AWS_LAMBDA_LOG_STREAM_NAME"] = "emulator";
+        return variables;
+    }
+
+    private Dictionary<string, string> Common()
+    {
+        var host = System.Environment.GetEnvironmentVariables();
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in host)
+        {
+            var key = (string)entry.Key;
+            // Only what tools on this machine need to start (dotnet, node, curl); nothing else leaks in.
+            if (key is "PATH" or "HOME" or "LANG" or "LC_ALL" || key.StartsWith("DOTNET_", StringComparison.Ordinal)
+                || Credentials.Contains(key))
+            {
+                variables[key] = (string)entry.Value!;
+            }
+        }
+
+        var region = options.Environment.GetValueOrDefault("AWS_REGION")
+            ?? System.Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
+        variables["AWS_REGION"] = region;
+        variables["AWS_DEFAULT_REGION"] = region;
+        variables["AWS_LAMBDA_FUNCTION_NAME"] = options.FunctionName;
+        variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = options.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+        variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+        variables["AWS_LAMBDA_RUNTIME_API"] = runtimeApi;
+        variables["TZ"] = ":UTC";
+        variables["LAMBDA_EMULATOR_OPT"] = paths.Opt;
+        if (paths.TmpVariable is { } tmp)
+        {
+            variables["TMPDIR"] = tmp;
+        }
+
+        foreach (var (key, value) in options.Environment)
+        {
+            variables[key] = value;
+        }
+
+        return variables;
+    }
+}

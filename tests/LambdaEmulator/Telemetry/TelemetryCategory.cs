@@ -1,0 +1,9 @@
+namespace LambdaEmulator.Telemetry;
+
+/// <summary>The "types" a Telemetry API subscription can ask for.</summary>
+public enum TelemetryCategory
+{
+    Platform,
+    Function,
+    Extension,
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+
+namespace LambdaEmulator.Telemetry;
+
+/// <summary>All Telemetry API subscriptions of the current INIT; fans events out to the ones that asked for them.</summary>
+public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : IDisposable
+{
+    private readonly HttpClient _http = new();
+    private readonly Lock _gate = new();
+    private readonly List<TelemetrySubscription> _subscriptions = [];
+
+    public TelemetrySubscription Subscribe(
+        string extensionName, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination)
+    {
+        // The subscriber names sandbox.localdomain (the sandbox's own host name in Lambda); here the extension
+        // listens on this machine, so deliver to loopback on the same port and path.
+        var target = new UriBuilder(destination);
+        if (string.Equals(target.Host, "sandbox.localdomain", StringComparison.OrdinalIgnoreCase))
+        {
+            target.Host = "127.0.0.1";
+        }
+
+        var subscription = new TelemetrySubscription(extensionName, categories, buffering, target.Uri, _http, time, diagnostics);
+        lock (_gate)
+        {
+            _subscriptions.RemoveAll(s => s.ExtensionName == extensionName);
+            _subscriptions.Add(subscription);
+        }
+
+        return subscription;
+    }
+
+    public void Publish(TelemetryCategory category, string type, JsonNode? record)
+    {
+        string? json = null;
+        lock (_gate)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                if (subscription.Categories.Contains(category))
+                {
+                    json ??= TelemetrySubscription.Serialize(time.GetUtcNow(), type, record);
+                    subscription.Enqueue(json);
+                }
+            }
+        }
+    }
+
+    /// <summary>Delivers what is buffered and drops every subscription (their extensions are gone).</summary>
+    public async Task FlushAndClearAsync(CancellationToken cancellationToken)
+    {
+        TelemetrySubscription[] subscriptions;
+        lock (_gate)
+        {
+            subscriptions = [.. _subscriptions];
+            _subscriptions.Clear();
+        }
+
+        await Task.WhenAll(subscriptions.Select(s => s.CompleteAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
