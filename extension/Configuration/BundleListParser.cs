@@ -50,8 +50,10 @@ internal static partial class BundleListParser
         return bundles;
     }
 
-    /// <summary>The text with every query string replaced, safe to print.</summary>
-    public static string Redact(string text)
+    /// <summary>The text with every query string and user:password@ replaced, safe to print.</summary>
+    public static string Redact(string text) => RedactQuery(UserInfoPattern().Replace(text, "://(credentials hidden)@"));
+
+    private static string RedactQuery(string text)
     {
         var question = text.IndexOf('?', StringComparison.Ordinal);
         if (question < 0)
@@ -60,7 +62,7 @@ internal static partial class BundleListParser
         }
 
         var end = text.IndexOfAny(['#', ';'], question);
-        var rest = end < 0 ? string.Empty : Redact(text[end..]);
+        var rest = end < 0 ? string.Empty : RedactQuery(text[end..]);
         return text[..question] + "?(query hidden)" + rest;
     }
 
@@ -288,6 +290,9 @@ internal static partial class BundleListParser
             _ => null,
         };
     }
+
+    [GeneratedRegex("://[^/@?#;]*@")]
+    private static partial Regex UserInfoPattern();
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex NamePattern();

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Lambda;
+using ExtensionCache.Extension.Logging;
+
+namespace ExtensionCache.Extension.Lifecycle;
+
+/// <summary>
+/// The extension's life: prepare bundles before or after register (by mode), report INIT failures through
+/// init/error, then wait on event/next until SHUTDOWN. Registers for SHUTDOWN only: an extension registered for
+/// INVOKE holds every invoke until it calls next again, which the bundle cache never needs.
+/// </summary>
+public sealed class ExtensionHost(string extensionName, string version, ExtensionsApiClient api, LifecycleLog log, StartupClock clock)
+{
+    public const string ConfigInvalidErrorType = "Extension.ConfigInvalid";
+    public const string RootUnavailableErrorType = "Extension.RootUnavailable";
+    public const string InternalErrorType = "Extension.InternalError";
+
+    /// <summary>Consecutive event/next failures tolerated (a connection may die while the sandbox is frozen).</summary>
+    private const int NextAttempts = 3;
+
+    private static readonly ExtensionEventType[] Events = [ExtensionEventType.Shutdown];
+
+    /// <summary>Configuration was invalid: register (init/error needs an identifier), report every problem, exit 1.</summary>
+    public async Task<int> FailConfigurationAsync(IReadOnlyList<string> errors, CancellationToken cancellationToken)
+    {
+        foreach (var error in errors)
+        {
+            log.Error("config invalid", ("error", error));
+        }
+
+        return await RunGuardedAsync(
+            async () =>
+            {
+                var registration = await RegisterAsync("unknown", cancellationToken).ConfigureAwait(false);
+                return await ReportInitErrorAsync(registration, ConfigInvalidErrorType, string.Join("; ", errors), cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<int> RunAsync(CacheOptions options, IBundleWork work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(work);
+        return RunGuardedAsync(() => RunCoreAsync(options, work, cancellationToken), cancellationToken);
+    }
+
+    private async Task<int> RunCoreAsync(CacheOptions options, IBundleWork work, CancellationToken cancellationToken)
+    {
+        var mode = CacheOptions.ModeName(options.Mode);
+        log.Info(
+            "starting",
+            ("version", version),
+            ("mode", mode),
+            ("onError", CacheOptions.OnErrorName(options.OnError)),
+            ("bundles", options.Bundles.Count),
+            ("root", options.Root),
+            ("concurrency", options.Limits.Concurrency),
+            ("partSizeMb", options.Limits.PartSizeBytes / (1024 * 1024)));
+        var started = Stopwatch.GetTimestamp();
+
+        // Status files must be gone before register, so one seen later is always from this INIT.
+        var rootFailure = PrepareRoot(options, work);
+
+        IReadOnlyList<BundleFailure> failures = [];
+        if (options.Mode == CacheMode.BeforeRegister)
+        {
+            failures = await PrepareAllAsync(options.Bundles, work, rootFailure, cancellationToken).ConfigureAwait(false);
+        }
+
+        var registration = await RegisterAsync(mode, cancellationToken).ConfigureAwait(false);
+
+        if (options.Mode == CacheMode.Overlap)
+        {
+            failures = await PrepareAllAsync(options.Bundles, work, rootFailure, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (failures.Count > 0)
+        {
+            foreach (var failure in failures)
+            {
+                log.Error("bundle failed", ("name", failure.Name), ("errorType", failure.ErrorType), ("error", failure.Message));
+            }
+
+            if (options.OnError == ErrorPolicy.Fail)
+            {
+                var message = string.Join("; ", failures.Select(f => $"bundle {f.Name} ({f.ErrorType}): {f.Message}"));
+                return await ReportInitErrorAsync(registration, failures[0].ErrorType, message, cancellationToken).ConfigureAwait(false);
+            }
+
+            log.Warn("continuing without failed bundles", ("failed", failures.Count), ("onError", "continue"));
+        }
+
+        log.Info(
+            "ready",
+            ("bundles", options.Bundles.Count - failures.Count),
+            ("failed", failures.Count),
+            ("totalMs", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        return await WaitForShutdownAsync(registration, cancellationToken).ConfigureAwait(false);
+    }
+
+    private BundleFailure? PrepareRoot(CacheOptions options, IBundleWork work)
+    {
+        try
+        {
+            work.PrepareRoot(options.Bundles);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new BundleFailure("*", RootUnavailableErrorType, $"cannot prepare the cache root {options.Root}: {e.Message}");
+        }
+    }
+
+    private static async Task<IReadOnlyList<BundleFailure>> PrepareAllAsync(
+        IReadOnlyList<BundleSpec> bundles, IBundleWork work, BundleFailure? rootFailure, CancellationToken cancellationToken)
+    {
+        if (rootFailure is not null)
+        {
+            return [.. bundles.Select(b => rootFailure with { Name = b.Name })];
+        }
+
+        var outcomes = await Task.WhenAll(bundles.Select(b => PrepareOneAsync(work, b, cancellationToken))).ConfigureAwait(false);
+        return [.. outcomes.OfType<BundleFailure>()];
+    }
+
+    private static async Task<BundleFailure?> PrepareOneAsync(IBundleWork work, BundleSpec bundle, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await work.PrepareAsync(bundle, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // A bug in the engine must still end as a clear init/error, never as a silent crash.
+            return new BundleFailure(bundle.Name, InternalErrorType, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task<ExtensionRegistration> RegisterAsync(string mode, CancellationToken cancellationToken)
+    {
+        var registration = await api.RegisterAsync(extensionName, Events, cancellationToken).ConfigureAwait(false);
+        log.Info(
+            "registered",
+            ("name", extensionName),
+            ("events", Events.Select(ExtensionsApiClient.EventName).ToArray()),
+            ("mode", mode),
+            ("function", registration.FunctionName),
+            ("sinceProcessStartMs", StartupClock.MillisecondsSinceProcessStart()),
+            ("sinceMainMs", Math.Round(clock.MillisecondsSinceMain, 1)));
+        return registration;
+    }
+
+    private async Task<int> ReportInitErrorAsync(ExtensionRegistration registration, string errorType, string message, CancellationToken cancellationToken)
+    {
+        await api.InitErrorAsync(registration.Identifier, errorType, message, cancellationToken).ConfigureAwait(false);
+        log.Error("init failed", ("errorType", errorType), ("error", message));
+        return ExitCodes.InitFailed;
+    }
+
+    private async Task<int> WaitForShutdownAsync(ExtensionRegistration registration, CancellationToken cancellationToken)
+    {
+        var trimmed = false;
+        var failures = 0;
+        while (true)
+        {
+            ExtensionEvent next;
+            try
+            {
+                var pending = api.NextAsync(registration.Identifier, cancellationToken);
+                if (!trimmed)
+                {
+                    // INIT ends with this first next; give the preparation's buffers back while we wait, so the
+                    // extension idles small for the life of the sandbox.
+                    trimmed = true;
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                }
+
+                next = await pending.ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (ExtensionsApiException e) when (e.StatusCode is null && ++failures < NextAttempts)
+            {
+                log.Warn("event/next failed, retrying", ("attempt", failures), ("error", e.Message));
+                continue;
+            }
+
+            switch (next)
+            {
+                case ShutdownEvent shutdown:
+                    log.Info("shutdown", ("reason", shutdown.Reason), ("deadlineMs", shutdown.DeadlineMs));
+                    return ExitCodes.Success;
+                case InvokeEvent invoke:
+                    log.Debug("invoke", ("requestId", invoke.RequestId));
+                    break;
+                case UnknownEvent unknown:
+                    log.Warn("unknown event ignored", ("eventType", unknown.EventType));
+                    break;
+            }
+        }
+    }
+
+    private async Task<int> RunGuardedAsync(Func<Task<int>> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // SIGTERM: Lambda is ending the sandbox; leave at once and cleanly.
+            log.Info("stopped", ("reason", "sigterm"));
+            return ExitCodes.Success;
+        }
+        catch (ExtensionsApiException e)
+        {
+            log.Error("extensions api failed", ("status", e.StatusCode is { } status ? (int)status : null), ("errorType", e.ErrorType), ("error", e.Message));
+            return ExitCodes.ApiFailed;
+        }
+    }
+}

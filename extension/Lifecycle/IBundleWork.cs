@@ -1,0 +1,15 @@
+using ExtensionCache.Extension.Configuration;
+
+namespace ExtensionCache.Extension.Lifecycle;
+
+/// <summary>
+/// The bundle engine as the lifecycle sees it, so the lifecycle decides only when work happens, never how.
+/// </summary>
+public interface IBundleWork
+{
+    /// <summary>Once, before register: clean stale staging and old status files.</summary>
+    void PrepareRoot(IReadOnlyList<BundleSpec> bundles);
+
+    /// <summary>Fetch, unpack, verify and publish one bundle (or reuse it); a failure is returned, not thrown.</summary>
+    Task<BundleFailure?> PrepareAsync(BundleSpec bundle, CancellationToken cancellationToken);
+}

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+
+namespace ExtensionCache.Tests.Lambda;
+
+/// <summary>One request the fake API received.</summary>
+public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>
+/// A real loopback HTTP server speaking the Extensions API (2020-01-01) the way Lambda does, so the client and
+/// the lifecycle are exercised over real sockets. Events for event/next are queued by the test.
+/// </summary>
+public sealed class FakeExtensionsApi : IAsyncDisposable
+{
+    public const string Identifier = "0f4a3a6e-0000-4000-8000-000000000001";
+
+    private readonly HttpListener listener = new();
+    private readonly Channel<string> events = Channel.CreateUnbounded<string>();
+    private readonly Channel<RecordedRequest> received = Channel.CreateUnbounded<RecordedRequest>();
+    private readonly ConcurrentQueue<RecordedRequest> all = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task serving;
+    private bool disposed;
+
+    public FakeExtensionsApi()
+    {
+        // HttpListener cannot bind port 0, so borrow a free port from the kernel first.
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        listener.Start();
+        serving = Task.Run(ServeAsync);
+    }
+
+    public int Port { get; }
+
+    public string RuntimeApi => $"127.0.0.1:{Port}";
+
+    /// <summary>Status register answers with; 200 by default.</summary>
+    public int RegisterStatus { get; set; } = 200;
+
+    /// <summary>Runs when register arrives, before it is answered (to look at the file system at that moment).</summary>
+    public Action? OnRegister { get; set; }
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. all];
+
+    public void Enqueue(string eventJson) => events.Writer.TryWrite(eventJson);
+
+    public void EnqueueShutdown(string reason = "spindown") =>
+        Enqueue($$"""{"eventType":"SHUTDOWN","shutdownReason":"{{reason}}","deadlineMs":{{DateTimeOffset.UtcNow.AddSeconds(2).ToUnixTimeMilliseconds()}}}""");
+
+    /// <summary>Waits for the next request whose path ends with <paramref name="pathSuffix"/>.</summary>
+    public async Task<RecordedRequest> WaitForAsync(string pathSuffix, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var request = await received.Reader.ReadAsync(cts.Token);
+            if (request.Path.EndsWith(pathSuffix, StringComparison.Ordinal))
+            {
+                return request;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        await stopping.CancelAsync();
+        listener.Close();
+        try
+        {
+            await serving;
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+
+        stopping.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        var request = context.Request;
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var headers = request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
+        var recorded = new RecordedRequest(request.HttpMethod, request.Url!.AbsolutePath, headers, body);
+        all.Enqueue(recorded);
+
+        var response = context.Response;
+        try
+        {
+            switch (recorded.Path)
+            {
+                case "/2020-01-01/extension/register":
+                    OnRegister?.Invoke();
+                    response.StatusCode = RegisterStatus;
+                    if (RegisterStatus == 200)
+                    {
+                        response.Headers["Lambda-Extension-Identifier"] = Identifier;
+                        await WriteAsync(response, """{"functionName":"my-function","functionVersion":"$LATEST","handler":"app.handler"}""");
+                    }
+                    else
+                    {
+                        await WriteAsync(response, """{"errorMessage":"name is not allowed","errorType":"Extension.InvalidExtensionName"}""");
+                    }
+
+                    break;
+                case "/2020-01-01/extension/event/next":
+                    received.Writer.TryWrite(recorded);
+                    var next = await events.Reader.ReadAsync(stopping.Token);
+                    await WriteAsync(response, next);
+                    return;
+                case "/2020-01-01/extension/init/error":
+                case "/2020-01-01/extension/exit/error":
+                    response.StatusCode = 202;
+                    await WriteAsync(response, """{"status":"OK"}""");
+                    break;
+                default:
+                    response.StatusCode = 404;
+                    await WriteAsync(response, "{}");
+                    break;
+            }
+
+            received.Writer.TryWrite(recorded);
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException)
+        {
+            response.Abort();
+        }
+    }
+
+    private static async Task WriteAsync(HttpListenerResponse response, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.ContentType = "application/json";
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+}
