@@ -1,0 +1,124 @@
+using System.Text.Json;
+using ExtensionCache.IntegrationTests.Fixtures;
+using ExtensionCache.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ExtensionCache.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The .NET sample function with the real layer against s3rver: cold start, warm invokes, a reset that keeps /tmp,
+/// a new environment, and overlap mode.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, ITestOutputHelper output)
+    : EndToEndTestBase(layer, s3, output)
+{
+    [Fact]
+    public async Task ColdStartDownloadsOnceAndWarmInvokesReuseTheLoadedBundle()
+    {
+        var bundle = await UploadSampleBundleAsync();
+        var tmp = NewTmp("env");
+
+        var run = await Emulator.RunAsync(SampleFunctionRequest(
+            tmp, BundleEnvironment($"sample={bundle.Uri}"), """{"name":"cold"}""", "{}", "{}", "{}"));
+
+        Assert.True(run.ExitCode == 0, $"emulator exit code {run.ExitCode}");
+        var answers = run.Responses;
+        Assert.Equal(4, answers.Count);
+        AssertCameFromBundle(answers, bundle, tmp, expectReused: false);
+        Assert.Equal("Hello, cold, from the bundle!", answers[0].GetProperty("greeting").GetString());
+        Assert.Equal([1, 2, 3, 4], answers.Select(a => a.GetProperty("invocationCount").GetInt32()));
+        Assert.Single(answers.Select(a => a.GetProperty("pid").GetInt32()).Distinct());
+        Assert.Single(answers.Select(a => a.GetProperty("assemblyLocation").GetString()).Distinct());
+        Assert.False(File.Exists(Path.Combine(Layout.SampleFunctionDirectory, "Greeter.dll")), "the function must not ship Greeter.dll itself");
+
+        // Downloaded during INIT only: the warm invokes did not touch S3 again.
+        var gets = S3.CountRequests("GET", bundle.Key);
+        Assert.InRange(gets, 1, 64);
+        Assert.Contains(run.ExtensionLines, l => l.Contains("sample", StringComparison.Ordinal));
+
+        // Published as the contract says: a link to a complete folder, its manifest, and a ready status.
+        var published = Path.Combine(tmp, "extension-cache", "sample");
+        Assert.NotNull(new DirectoryInfo(published).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(published, ".extension-cache-manifest.json")));
+        using var status = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(tmp, "extension-cache", ".status", "sample.json")));
+        Assert.Equal("ready", status.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ResetWithSurvivingTmpReusesTheBundleWithoutDownloading()
+    {
+        var bundle = await UploadSampleBundleAsync();
+        var tmp = NewTmp("env");
+        var environment = BundleEnvironment($"sample={bundle.Uri}");
+
+        var first = await Emulator.RunAsync(SampleFunctionRequest(tmp, environment));
+        Assert.True(first.ExitCode == 0, $"first run: emulator exit code {first.ExitCode}");
+        var getsAfterFirst = S3.CountRequests("GET", bundle.Key);
+        Assert.True(getsAfterFirst >= 1, "the first INIT should have downloaded the bundle");
+
+        // A new INIT over the same /tmp is what a sandbox reset looks like to the extension.
+        var second = await Emulator.RunAsync(SampleFunctionRequest(tmp, environment, "{}", "{}"));
+
+        Assert.True(second.ExitCode == 0, $"second run: emulator exit code {second.ExitCode}");
+        AssertCameFromBundle(second.Responses, bundle, tmp, expectReused: true);
+        Assert.NotEqual(first.Responses[0].GetProperty("pid").GetInt32(), second.Responses[0].GetProperty("pid").GetInt32());
+        Assert.Equal(getsAfterFirst, S3.CountRequests("GET", bundle.Key));
+        Assert.Contains(second.ExtensionLines, l =>
+            l.Contains("sample", StringComparison.Ordinal) && l.Contains("reuse", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task NewEnvironmentDownloadsAgain()
+    {
+        var bundle = await UploadSampleBundleAsync();
+        var environment = BundleEnvironment($"sample={bundle.Uri}");
+
+        var first = await Emulator.RunAsync(SampleFunctionRequest(NewTmp("env-a"), environment));
+        Assert.True(first.ExitCode == 0, $"first run: emulator exit code {first.ExitCode}");
+        var getsAfterFirst = S3.CountRequests("GET", bundle.Key);
+
+        var freshTmp = NewTmp("env-b");
+        var second = await Emulator.RunAsync(SampleFunctionRequest(freshTmp, environment));
+
+        Assert.True(second.ExitCode == 0, $"second run: emulator exit code {second.ExitCode}");
+        AssertCameFromBundle(second.Responses, bundle, freshTmp, expectReused: false);
+        Assert.True(S3.CountRequests("GET", bundle.Key) > getsAfterFirst, "a new environment must download again");
+    }
+
+    [Fact]
+    public async Task OverlapModeGivesTheSameResults()
+    {
+        var bundle = await UploadSampleBundleAsync();
+        var tmp = NewTmp("env");
+
+        var run = await Emulator.RunAsync(SampleFunctionRequest(
+            tmp, BundleEnvironment($"sample={bundle.Uri}", ("EXTENSION_CACHE_MODE", "overlap")), "{}", "{}", "{}"));
+
+        Assert.True(run.ExitCode == 0, $"emulator exit code {run.ExitCode}");
+        AssertCameFromBundle(run.Responses, bundle, tmp, expectReused: false);
+        Assert.Equal([1, 2, 3], run.Responses.Select(a => a.GetProperty("invocationCount").GetInt32()));
+        Assert.Single(run.Responses.Select(a => a.GetProperty("pid").GetInt32()).Distinct());
+    }
+
+    /// <summary>Every answer proves the greeting ran from Greeter.dll inside the published bundle.</summary>
+    private static void AssertCameFromBundle(IReadOnlyList<JsonElement> answers, UploadedBundle bundle, string tmp, bool expectReused)
+    {
+        Assert.NotEmpty(answers);
+        var bundlePath = Path.Combine(tmp, "extension-cache", "sample");
+        foreach (var answer in answers)
+        {
+            Assert.Equal(bundlePath, answer.GetProperty("bundlePath").GetString());
+            var location = answer.GetProperty("assemblyLocation").GetString()!;
+            Assert.StartsWith(bundlePath + "/", location, StringComparison.Ordinal);
+            Assert.EndsWith("/Greeter.dll", location, StringComparison.Ordinal);
+            Assert.EndsWith("from the bundle!", answer.GetProperty("greeting").GetString(), StringComparison.Ordinal);
+            Assert.Equal(expectReused, answer.GetProperty("bundleReused").GetBoolean());
+            var manifest = answer.GetProperty("manifest");
+            Assert.Equal(bundle.Uri, manifest.GetProperty("source").GetString());
+            Assert.Equal(bundle.Sha256, manifest.GetProperty("sha256").GetString());
+            Assert.Equal(1, manifest.GetProperty("files").GetInt64());
+            Assert.False(string.IsNullOrEmpty(manifest.GetProperty("version").GetString()));
+        }
+    }
+}
