@@ -1,0 +1,10 @@
+namespace ExtensionCache.Benchmarks.Approaches;
+
+/// <summary>One run of one approach. Sizes in bytes; null where the figure does not apply or was not measured.</summary>
+public sealed record RunSample(
+    double WallMs,
+    long? PeakTmpBytes,
+    long? FinalTmpBytes,
+    long? PeakRssBytes,
+    long? IdleRssBytes,
+    string? Error);

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using ExtensionCache.Benchmarks;
+
+namespace ExtensionCache.Benchmarks.Cli;
+
+/// <summary>The command line: option names are documented in tests/Benchmarks/README.md.</summary>
+public sealed class BenchmarkCommand
+{
+    private readonly Option<bool> _quick = new("--quick")
+    {
+        Description = "Smoke check: ~30 MB bundles, no separate 500 MB RSS run, results go to artifacts/bench/results-quick.md.",
+    };
+
+    private readonly Option<int?> _sizeMb = new("--size-mb")
+    {
+        Description = "Unpacked size of each generated bundle in MiB (default 300, or 30 with --quick).",
+    };
+
+    private readonly Option<int> _runs = new("--runs")
+    {
+        Description = "Runs per approach and server; the median is reported.",
+        DefaultValueFactory = _ => 3,
+    };
+
+    private readonly Option<int?> _rssSizeMb = new("--rss-size-mb")
+    {
+        Description = "Unpacked size in MiB of the extra bundles used only to check the extension's peak RSS (default 500; 0 skips; skipped with --quick).",
+    };
+
+    private readonly Option<int> _resetRuns = new("--reset-runs")
+    {
+        Description = "Runs of the reset case (bundle already published, nothing to download).",
+        DefaultValueFactory = _ => 20,
+    };
+
+    private readonly Option<int> _memoryMb = new("--memory-mb")
+    {
+        Description = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE given to the extension (3538 MB = 2 vCPU in Lambda, like this 2-core machine).",
+        DefaultValueFactory = _ => 3538,
+    };
+
+    private readonly Option<int> _seed = new("--seed")
+    {
+        Description = "Seed of the generated bundles (same seed, same bytes).",
+        DefaultValueFactory = _ => 20261127,
+    };
+
+    private readonly Option<string?> _extension = new("--extension")
+    {
+        Description = "Use this extension-cache binary instead of publishing extension/ into artifacts/bench/extension.",
+    };
+
+    private readonly Option<string?> _output = new("--output")
+    {
+        Description = "Markdown results file (default tests/Benchmarks/results.md, or artifacts/bench/results-quick.md with --quick).",
+    };
+
+    public Task<int> InvokeAsync(string[] args)
+    {
+        var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap and uncapped) and s3rver on loopback.")
+        {
+            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _output,
+        };
+        root.SetAction((parse, cancellationToken) =>
+        {
+            var quick = parse.GetValue(_quick);
+            var repoRoot = RepoRoot.Find();
+            var output = parse.GetValue(_output)
+                ?? (quick
+                    ? Path.Combine(repoRoot, "artifacts", "bench", "results-quick.md")
+                    : Path.Combine(repoRoot, "tests", "Benchmarks", "results.md"));
+            var options = new BenchmarkOptions(
+                Quick: quick,
+                SizeMb: parse.GetValue(_sizeMb) ?? (quick ? 30 : 300),
+                Runs: Math.Clamp(parse.GetValue(_runs), 1, 50),
+                RssSizeMb: quick ? 0 : parse.GetValue(_rssSizeMb) ?? 500,
+                ResetRuns: Math.Clamp(parse.GetValue(_resetRuns), 1, 200),
+                MemoryMb: parse.GetValue(_memoryMb),
+                Seed: parse.GetValue(_seed),
+                ExtensionPath: parse.GetValue(_extension),
+                OutputPath: Path.GetFullPath(output),
+                RepoRoot: repoRoot);
+            return new BenchmarkRun(options).RunAsync(cancellationToken);
+        });
+        return root.Parse(args).InvokeAsync();
+    }
+}

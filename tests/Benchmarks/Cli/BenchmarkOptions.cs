@@ -1,0 +1,14 @@
+namespace ExtensionCache.Benchmarks.Cli;
+
+/// <summary>Everything one benchmark run is parameterised by; printed into results.md so a run can be repeated.</summary>
+public sealed record BenchmarkOptions(
+    bool Quick,
+    int SizeMb,
+    int Runs,
+    int RssSizeMb,
+    int ResetRuns,
+    int MemoryMb,
+    int Seed,
+    string? ExtensionPath,
+    string OutputPath,
+    string RepoRoot);

@@ -1,0 +1,3 @@
+using ExtensionCache.Benchmarks.Cli;
+
+return await new BenchmarkCommand().InvokeAsync(args).ConfigureAwait(false);

@@ -1,0 +1,4 @@
+namespace ExtensionCache.Benchmarks.Results;
+
+/// <summary>Process start to register when the bundle is already published (a sandbox reset): nothing to download.</summary>
+public sealed record ResetCase(string Source, int Runs, int Failures, double? MedianMs, double? MinMs, double? MaxMs, string? FirstError);

@@ -1,0 +1,39 @@
+using ExtensionCache.Benchmarks.Approaches;
+using ExtensionCache.Benchmarks.Bundles;
+
+namespace ExtensionCache.Benchmarks.Results;
+
+/// <summary>Medians of one approach's successful runs for one bundle and one server.</summary>
+public sealed record ResultRow(
+    GeneratedBundle Bundle,
+    string Server,
+    Approach Approach,
+    int Runs,
+    int Failures,
+    double? MedianMs,
+    long? PeakTmpBytes,
+    long? FinalTmpBytes,
+    long? PeakRssBytes,
+    long? IdleRssBytes,
+    string? FirstError)
+{
+    public static ResultRow From(GeneratedBundle bundle, string server, Approach approach, IReadOnlyList<RunSample> samples)
+    {
+        var ok = samples.Where(s => s.Error is null).ToList();
+        return new ResultRow(
+            bundle,
+            server,
+            approach,
+            samples.Count,
+            samples.Count - ok.Count,
+            Median.Of(ok.Select(s => s.WallMs)),
+            Median.Of(ok.Select(s => s.PeakTmpBytes)),
+            Median.Of(ok.Select(s => s.FinalTmpBytes)),
+            Median.Of(ok.Select(s => s.PeakRssBytes)),
+            Median.Of(ok.Select(s => s.IdleRssBytes)),
+            samples.FirstOrDefault(s => s.Error is not null)?.Error);
+    }
+
+    /// <summary>Unpacked MiB per second of wall time.</summary>
+    public double? Throughput => MedianMs is { } ms && ms > 0 ? Bundle.UnpackedBytes / 1048576.0 / (ms / 1000) : null;
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using ExtensionCache.Benchmarks.Approaches;
+
+namespace ExtensionCache.Benchmarks.Results;
+
+/// <summary>The markdown report (printed and written to results.md): tables, target checks, machine, method.</summary>
+public static class ResultsReport
+{
+    private const double Mib = 1024 * 1024;
+
+    public static string Markdown(BenchmarkResults results)
+    {
+        var o = results.Options;
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"# ExtensionCache benchmark results{(o.Quick ? " (quick smoke run)" : string.Empty)}");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project tests/Benchmarks --{(o.Quick ? " --quick" : string.Empty)} --size-mb {o.SizeMb} --runs {o.Runs}{(o.Quick ? string.Empty : $" --rss-size-mb {o.RssSizeMb}")}`  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Run {results.StartedAt:yyyy-MM-dd HH:mm} UTC, took {results.Duration.TotalMinutes:0.0} min, repository commit `{results.ExtensionCommit}` (working tree as built), seed {o.Seed}.");
+        text.AppendLine();
+        text.AppendLine("## Machine");
+        text.AppendLine();
+        var m = results.Machine;
+        text.AppendLine(CultureInfo.InvariantCulture, $"- {m.Cores} cores (`nproc`), {m.Cpu}, {m.Memory} RAM, Linux {m.Kernel}, {m.Runtime}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) at start: {m.LoadAverage}; at end: {results.LoadAtEnd}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Extension: `AWS_LAMBDA_FUNCTION_MEMORY_SIZE={o.MemoryMb}`, binary `{results.ExtensionBinary ?? "not available"}`");
+        text.AppendLine();
+        text.AppendLine("## Bundles");
+        text.AppendLine();
+        text.AppendLine("| Bundle | Files | Unpacked MiB | Zip MiB | Zip/unpacked | Unpacked footprint on tmpfs MiB |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var b in results.Bundles)
+        {
+            var footprint = results.FootprintBytes.GetValueOrDefault(b.Key);
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {b.Label} | {b.Files:N0} | {b.UnpackedBytes / Mib:0.0} | {b.ArchiveBytes / Mib:0.0} | {(double)b.ArchiveBytes / b.UnpackedBytes:0.00} | {F(footprint / Mib)} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"## Results (median of {o.Runs} run{(o.Runs == 1 ? string.Empty : "s")})");
+        text.AppendLine();
+        text.AppendLine("| Bundle | Server | Approach | Wall ms | Unpacked MiB/s | Peak /tmp MiB | Peak /tmp ÷ unpacked | Ext. peak RSS MiB | Ext. idle RSS MiB | Time ÷ (a) | Failed runs |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in results.Rows)
+        {
+            var naive = results.Rows.FirstOrDefault(r => r.Bundle == row.Bundle && r.Server == row.Server && r.Approach == Approach.NaiveUnzip);
+            var footprint = results.FootprintBytes.GetValueOrDefault(row.Bundle.Key);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Bundle.Label} | {row.Server} | {ApproachNames.Of(row.Approach)} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakTmpBytes / Mib)} | {F(Ratio(row.PeakTmpBytes, footprint), "0.00")} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {F(Ratio(row.MedianMs, naive?.MedianMs), "0.00")} | {row.Failures}/{row.Runs} |");
+        }
+
+        if (results.RssRows.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Peak RSS check with {o.RssSizeMb} MiB bundles (one run each, nginx uncapped):");
+            text.AppendLine();
+            text.AppendLine("| Bundle | Files | Unpacked MiB | Wall ms | Unpacked MiB/s | Ext. peak RSS MiB | Ext. idle RSS MiB | Failed |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var row in results.RssRows)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Bundle.Label} | {row.Bundle.Files:N0} | {row.Bundle.UnpackedBytes / Mib:0.0} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {row.Failures}/{row.Runs} |");
+            }
+        }
+
+        if (results.ResetCases.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Reset case: process start → register with the bundle already published ({o.ResetRuns} runs each, node_modules bundle):");
+            text.AppendLine();
+            text.AppendLine("| Source | Median ms | Min ms | Max ms | Failed runs |");
+            text.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var reset in results.ResetCases)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {reset.Source} | {F(reset.MedianMs, "0.0")} | {F(reset.MinMs, "0.0")} | {F(reset.MaxMs, "0.0")} | {reset.Failures}/{reset.Runs} |");
+            }
+        }
+
+        var checks = TargetChecks.From(results);
+        text.AppendLine();
+        text.AppendLine("## Targets (issue 4)");
+        text.AppendLine();
+        text.AppendLine("| Target | Case | Measured | Limit | Verdict | Gap |");
+        text.AppendLine("|---|---|---:|---:|---|---|");
+        foreach (var check in checks)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {check.Target} | {check.Case} | {check.MeasuredText} | {check.Limit.ToString("0.##", CultureInfo.InvariantCulture)} {check.Unit} | **{check.Verdict}** | {check.Gap} |");
+        }
+
+        var failures = results.Rows.Concat(results.RssRows).Where(r => r.FirstError is not null).ToList();
+        if (failures.Count > 0 || results.ResetCases.Any(r => r.FirstError is not null))
+        {
+            text.AppendLine();
+            text.AppendLine("## Failures (first error of each row)");
+            text.AppendLine();
+            foreach (var row in failures)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- {row.Bundle.Label} / {row.Server} / {ApproachNames.Of(row.Approach)}: `{Clip(row.FirstError!)}`");
+            }
+
+            foreach (var reset in results.ResetCases.Where(r => r.FirstError is not null))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- reset / {reset.Source}: `{Clip(reset.FirstError!)}`");
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("## Method");
+        text.AppendLine();
+        text.AppendLine(MethodNotes(results));
+        return text.ToString();
+    }
+
+    private static string MethodNotes(BenchmarkResults results) => $"""
+        - Bundles are generated deterministically (seed {results.Options.Seed}, fixed timestamps) and zipped with System.IO.Compression at `CompressionLevel.Optimal`; cached in `artifacts/bench/bundles`. node_modules: packages with `package.json`, README, LICENSE and 3–30 `.js` files of log-uniform size 300 B–60 KB (JavaScript-like text). binary-heavy: a 45 % `chrome` executable, five more large files and ten fonts, in 64 KiB chunks that are random (incompressible), text-like or sparse, plus small locale files.
+        - Servers run on 127.0.0.1 only, started and killed by the harness: nginx 1.22 (Debian nginx-light, `sendfile on`) on two ports, one with `limit_rate 75m` (75 MiB/s per connection, modelling Lambda's per-connection S3 bandwidth; N parallel connections get N × 75 MiB/s) and one uncapped; s3rver 3.7.1 (Node) for `s3://` (the naive download uses a presigned GET so it is the same single HTTP stream).
+        - "/tmp" is a dedicated tmpfs mounted for the run{(results.TmpMeasured ? string.Empty : " (NOT mounted in this run: /tmp figures missing)")}; peak use is sampled with statfs every ~2 ms (used blocks, as Lambda's /tmp quota counts them) minus the use before the run. "Peak /tmp ÷ unpacked" divides by the footprint of the unpacked tree on the same tmpfs (from (d)), so block rounding of small files is not counted against an approach. Writing to tmpfs is memory speed: Lambda's /tmp is slower, which favours every approach equally here.
+        - (a) `curl -sS --fail -o /tmp/…/bundle.zip URL` then `unzip -q`; (b) the same download then `ZipFile.ExtractToDirectory` in the harness process (JIT, warm after the first run); (d) `ZipFile.ExtractToDirectory` of the zip already on local disk (in the page cache) into the tmpfs. Wall time is from starting curl to the end of extraction.
+        - (c) the Native AOT `extension-cache` binary, default `before-register` mode, against a minimal Extensions API hosted by the harness (HttpListener on loopback). Wall time is from `Process.Start` to the `register` request (the bundle is downloaded, verified and published atomically before register), so it includes process creation (fork/exec from .NET, ~1 ms). Peak RSS is VmHWM from `/proc/<pid>/status` (polled every 5 ms and read again while the extension is parked in its first `next`); idle RSS is VmRSS 100 ms into that `next`. Every run of every approach checks the unpacked files and bytes against the bundle.
+        - Runs are interleaved (a, b, c, a, b, c, …) for each server so drift in machine load hits every approach alike. The page cache cannot be dropped here (container) and need not be: nginx and s3rver serve from memory after the first run, so the figures compare the transfer and unpack paths, not the disk. No sha256 pin is given to the extension.
+        """;
+
+    private static double? Ratio(double? value, double? of) => value is { } v && of is { } o && o > 0 ? v / o : null;
+
+    private static double? Ratio(long? value, long? of) => Ratio((double?)value, (double?)of);
+
+    private static string F(double? value, string format = "0.0") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    private static string Clip(string error)
+    {
+        var line = error.ReplaceLineEndings(" ").Replace('`', '\'');
+        return line.Length > 400 ? line[..400] + "…" : line;
+    }
+}
