@@ -347,7 +347,7 @@ public sealed class LifecycleController(
             }
 
             var command = Path.Combine(_paths.Opt, "extensions", name);
-            Track(state, SandboxProcess.Start(name, LogSource.Extension, [command], variables, environment.Opt, _isolation, log));
+            Track(state, SandboxProcess.Start(name, LogSource.Extension, [command], variables, _paths.Opt, _isolation, log));
             launched.Add(name);
         }
 
@@ -378,7 +378,7 @@ public sealed class LifecycleController(
         var variables = new SandboxVariables(options, _paths, RuntimeApi).ForRuntime();
         try
         {
-            Track(state, SandboxProcess.Start("runtime", LogSource.Runtime, command, variables, environment.Task, _isolation, log));
+            Track(state, SandboxProcess.Start("runtime", LogSource.Runtime, command, variables, _paths.Task, _isolation, log));
         }
         catch (System.ComponentModel.Win32Exception e)
         {

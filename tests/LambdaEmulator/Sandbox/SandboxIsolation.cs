@@ -2,7 +2,8 @@ namespace LambdaEmulator.Sandbox;
 
 /// <summary>
 /// How a sandbox command is wrapped: as is, or under bubblewrap with the environment's folders mounted at
-/// /opt, /var/task (read-only, as in Lambda) and /tmp (the rest of the machine read-only, the network shared so 127.0.0.1 reaches the APIs).
+/// /opt, /var/task (read-only, as in Lambda) and /tmp; the rest of the machine read-only, the network shared
+/// so that 127.0.0.1 reaches the APIs.
 /// </summary>
 public sealed class SandboxIsolation(ExecutionEnvironment? environment)
 {
@@ -15,14 +16,27 @@ public sealed class SandboxIsolation(ExecutionEnvironment? environment)
             return command;
         }
 
-        return
+        var arguments = new List<string> { "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc" };
+        if (!Directory.Exists("/var/task"))
+        {
+            // bwrap cannot create /var/task on a read-only root: rebuild /var on a tmpfs from the host's entries.
+            arguments.AddRange(["--tmpfs", "/var"]);
+            foreach (var entry in new DirectoryInfo("/var").EnumerateFileSystemInfos())
+            {
+                arguments.AddRange(entry.LinkTarget is { } target
+                    ? ["--symlink", target, entry.FullName]
+                    : ["--ro-bind", entry.FullName, entry.FullName]);
+            }
+        }
+
+        arguments.AddRange(
         [
-            "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--ro-bind", environment.Opt, "/opt",
             "--ro-bind", environment.Task, "/var/task",
             "--bind", environment.Tmp, "/tmp",
             "--die-with-parent", "--chdir", workingDirectory, "--",
-            .. command,
-        ];
+        ]);
+        arguments.AddRange(command);
+        return arguments;
     }
 }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace LambdaEmulator.Tests.Harness;
+
+/// <summary>
+/// The real emulator (dotnet LambdaEmulator.dll) as a child process. Disposing stops it gracefully (SIGTERM), then
+/// SIGKILLs it and every sandbox process group it reported starting, so no test leaves processes behind.
+/// </summary>
+internal sealed partial class EmulatorProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private EmulatorProcess(Process process) => _process = process;
+
+    public LineLog Stdout { get; } = new();
+
+    public LineLog Stderr { get; } = new();
+
+    public int Pid => _process.Id;
+
+    public static string EmulatorDll => Path.Combine(AppContext.BaseDirectory, "LambdaEmulator.dll");
+
+    public static EmulatorProcess Start(IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(EmulatorDll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = info };
+        var emulator = new EmulatorProcess(process);
+        process.OutputDataReceived += (_, e) => emulator.Stdout.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => emulator.Stderr.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return emulator;
+    }
+
+    /// <summary>Runs a one-shot emulator to its end.</summary>
+    public static async Task<EmulatorResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null)
+    {
+        await using var emulator = Start(arguments);
+        return await emulator.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+    }
+
+    public async Task<EmulatorResult> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException(
+                $"Emulator did not exit within {timeout}:\n{string.Join('\n', Stdout.Lines)}\n--- stderr\n{string.Join('\n', Stderr.Lines)}");
+        }
+
+        // WaitForExit (no timeout) drains the redirected streams.
+        _process.WaitForExit();
+        return new EmulatorResult(_process.ExitCode, Stdout.Lines, Stderr.Lines);
+    }
+
+    public void Terminate() => ProcessSignals.Send(_process.Id, ProcessSignals.SigTerm);
+
+    /// <summary>The pid of a sandbox process, from the emulator's "started NAME (pid N)" diagnostics.</summary>
+    public async Task<int> SandboxPidAsync(string name, TimeSpan timeout)
+    {
+        var line = await Stderr.WaitForAsync(l => l.Contains($"started {name} (pid ", StringComparison.Ordinal), timeout, $"start of {name}");
+        return int.Parse(StartedPattern().Match(line).Groups[2].Value, CultureInfo.InvariantCulture);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Terminate();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        foreach (var line in Stderr.Lines)
+        {
+            if (StartedPattern().Match(line) is { Success: true } match
+                && int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) is var group && SandboxGroupAlive(group))
+            {
+                ProcessSignals.Send(-group, ProcessSignals.SigKill);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>True only if a process of that group still carries a sandbox environment (pids get reused).</summary>
+    private static bool SandboxGroupAlive(int group)
+    {
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[2] == group.ToString(CultureInfo.InvariantCulture)
+                    && File.ReadAllText(Path.Combine(folder, "environ")).Contains("AWS_LAMBDA_RUNTIME_API=", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex(@"started (\S+) \(pid (\d+)\)")]
+    private static partial Regex StartedPattern();
+}
