@@ -25,7 +25,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var clock = Stopwatch.StartNew();
         var machine = MachineDescription.Read();
         Console.WriteLine($"machine: {machine.Cores} cores, {machine.Cpu}, {machine.Memory}, load {machine.LoadAverage}");
-        var binary = await ExtensionBinary.ResolveAsync(options, cancellationToken).ConfigureAwait(false);
+        var binary = options.PrepareOnly ? null : await ExtensionBinary.ResolveAsync(options, cancellationToken).ConfigureAwait(false);
         var commit = await GitCommitAsync(cancellationToken).ConfigureAwait(false);
 
         var bundleDirectory = Path.Combine(options.RepoRoot, "artifacts", "bench", "bundles");
@@ -37,7 +37,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         }
 
         var rssBundles = new List<GeneratedBundle>();
-        if (options.RssSizeMb > 0 && binary is not null)
+        if (options.RssSizeMb > 0 && (binary is not null || options.PrepareOnly))
         {
             foreach (var shape in new[] { BundleShape.NodeModules, BundleShape.BinaryHeavy })
             {
@@ -48,6 +48,11 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         foreach (var bundle in bundles.Concat(rssBundles))
         {
             Console.WriteLine($"bundle {bundle.Key}: {bundle.Files} files, {Mib(bundle.UnpackedBytes)} MiB unpacked, {Mib(bundle.ArchiveBytes)} MiB zip");
+        }
+
+        if (options.PrepareOnly)
+        {
+            return 0;
         }
 
         var largest = bundles.Concat(rssBundles).Max(b => b.UnpackedBytes + b.ArchiveBytes);
@@ -173,7 +178,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
     {
         var sample = await running.ConfigureAwait(false);
         var figures = sample.Error is null
-            ? $"{sample.WallMs,8:0} ms  tmp {Mib(sample.PeakTmpBytes),7} MiB  rss {Mib(sample.PeakRssBytes),6} MiB  idle {Mib(sample.IdleRssBytes),6} MiB"
+            ? $"{sample.WallMs,8:0} ms  tmp {Mib(sample.PeakTmpBytes),7} MiB  rss {Mib(sample.PeakRssBytes),6} MiB  idle {Mib(sample.IdleRssBytes),6} MiB{(sample.CpuMs is { } cpu ? $"  cpu {cpu:0} ms  read {Mib(sample.ReadBytes)} MiB" : string.Empty)}"
             : "FAILED: " + Short(sample.Error);
         Console.WriteLine($"{bundle.Label,-13} {server,-22} {ApproachNames.Of(approach),-36} #{run + 1}  {figures}");
         return sample;

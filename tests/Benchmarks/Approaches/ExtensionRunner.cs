@@ -68,6 +68,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
         var registered = await api.Registered.ConfigureAwait(false);
         var wallMs = Stopwatch.GetElapsedTime(start, registered).TotalMilliseconds;
         var atNext = ProcStatus.Read(child.Id);
+        var counters = ProcCounters.Read(child.Id);
         await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         var idle = ProcStatus.Read(child.Id);
         var peakRss = Math.Max(rss.Stop(), Math.Max(atNext?.PeakRssBytes ?? 0, idle?.PeakRssBytes ?? 0));
@@ -96,9 +97,10 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
             error += "\n" + child.Output;
         }
 
-        return scratch.IsDedicated
+        var sample = scratch.IsDedicated
             ? new RunSample(wallMs, peakTmp - baseline, final - baseline, peakRss, idle?.RssBytes, error)
             : new RunSample(wallMs, null, null, peakRss, idle?.RssBytes, error);
+        return sample with { CpuMs = counters?.CpuMs, ReadBytes = counters?.ReadBytes };
     }
 
     private static RunSample Failed(string error) => new(0, null, null, null, null, error);

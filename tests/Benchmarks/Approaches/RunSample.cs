@@ -7,4 +7,11 @@ public sealed record RunSample(
     long? FinalTmpBytes,
     long? PeakRssBytes,
     long? IdleRssBytes,
-    string? Error);
+    string? Error)
+{
+    /// <summary>The extension's CPU time (user + system) up to its first next.</summary>
+    public double? CpuMs { get; init; }
+
+    /// <summary>What the extension read (files and sockets, rchar) up to its first next.</summary>
+    public long? ReadBytes { get; init; }
+}

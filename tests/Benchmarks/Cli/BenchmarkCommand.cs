@@ -50,6 +50,11 @@ public sealed class BenchmarkCommand
         Description = "Use this extension-cache binary instead of publishing extension/ into artifacts/bench/extension.",
     };
 
+    private readonly Option<bool> _prepare = new("--prepare")
+    {
+        Description = "Only generate (cache) the bundles for these options, then exit: lets a later run start measuring at once.",
+    };
+
     private readonly Option<string?> _output = new("--output")
     {
         Description = "Markdown results file (default tests/Benchmarks/results.md, or artifacts/bench/results-quick.md with --quick).",
@@ -59,7 +64,7 @@ public sealed class BenchmarkCommand
     {
         var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap and uncapped) and s3rver on loopback.")
         {
-            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _output,
+            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _output,
         };
         root.SetAction((parse, cancellationToken) =>
         {
@@ -79,7 +84,8 @@ public sealed class BenchmarkCommand
                 Seed: parse.GetValue(_seed),
                 ExtensionPath: parse.GetValue(_extension),
                 OutputPath: Path.GetFullPath(output),
-                RepoRoot: repoRoot);
+                RepoRoot: repoRoot,
+                PrepareOnly: parse.GetValue(_prepare));
             return new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();

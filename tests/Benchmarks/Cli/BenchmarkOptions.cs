@@ -11,4 +11,5 @@ public sealed record BenchmarkOptions(
     int Seed,
     string? ExtensionPath,
     string OutputPath,
-    string RepoRoot);
+    string RepoRoot,
+    bool PrepareOnly);

@@ -17,6 +17,12 @@ public sealed record ResultRow(
     long? IdleRssBytes,
     string? FirstError)
 {
+    /// <summary>Median CPU time of the extension (user + system) up to its first next.</summary>
+    public double? CpuMs { get; init; }
+
+    /// <summary>Median bytes the extension read (rchar: files and sockets).</summary>
+    public long? ReadBytes { get; init; }
+
     public static ResultRow From(GeneratedBundle bundle, string server, Approach approach, IReadOnlyList<RunSample> samples)
     {
         var ok = samples.Where(s => s.Error is null).ToList();
@@ -31,7 +37,11 @@ public sealed record ResultRow(
             Median.Of(ok.Select(s => s.FinalTmpBytes)),
             Median.Of(ok.Select(s => s.PeakRssBytes)),
             Median.Of(ok.Select(s => s.IdleRssBytes)),
-            samples.FirstOrDefault(s => s.Error is not null)?.Error);
+            samples.FirstOrDefault(s => s.Error is not null)?.Error)
+        {
+            CpuMs = Median.Of(ok.Where(s => s.CpuMs.HasValue).Select(s => s.CpuMs!.Value)),
+            ReadBytes = Median.Of(ok.Select(s => s.ReadBytes)),
+        };
     }
 
     /// <summary>Unpacked MiB per second of wall time.</summary>

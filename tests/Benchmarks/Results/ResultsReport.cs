@@ -38,14 +38,14 @@ public static class ResultsReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"## Results (median of {o.Runs} run{(o.Runs == 1 ? string.Empty : "s")})");
         text.AppendLine();
-        text.AppendLine("| Bundle | Server | Approach | Wall ms | Unpacked MiB/s | Peak /tmp MiB | Peak /tmp ÷ unpacked | Ext. peak RSS MiB | Ext. idle RSS MiB | Time ÷ (a) | Failed runs |");
-        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| Bundle | Server | Approach | Wall ms | Unpacked MiB/s | Peak /tmp MiB | Peak /tmp ÷ unpacked | Ext. peak RSS MiB | Ext. idle RSS MiB | Ext. CPU ms (cores busy) | Ext. read ÷ zip | Time ÷ (a) | Failed runs |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in results.Rows)
         {
             var naive = results.Rows.FirstOrDefault(r => r.Bundle == row.Bundle && r.Server == row.Server && r.Approach == Approach.NaiveUnzip);
             var footprint = results.FootprintBytes.GetValueOrDefault(row.Bundle.Key);
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Bundle.Label} | {row.Server} | {ApproachNames.Of(row.Approach)} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakTmpBytes / Mib)} | {F(Ratio(row.PeakTmpBytes, footprint), "0.00")} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {F(Ratio(row.MedianMs, naive?.MedianMs), "0.00")} | {row.Failures}/{row.Runs} |");
+                $"| {row.Bundle.Label} | {row.Server} | {ApproachNames.Of(row.Approach)} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakTmpBytes / Mib)} | {F(Ratio(row.PeakTmpBytes, footprint), "0.00")} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {Cpu(row)} | {F(Ratio(row.ReadBytes, row.Bundle.ArchiveBytes), "0.00")} | {F(Ratio(row.MedianMs, naive?.MedianMs), "0.00")} | {row.Failures}/{row.Runs} |");
         }
 
         if (results.RssRows.Count > 0)
@@ -53,11 +53,11 @@ public static class ResultsReport
             text.AppendLine();
             text.AppendLine(CultureInfo.InvariantCulture, $"Peak RSS check with {o.RssSizeMb} MiB bundles (one run each, nginx uncapped):");
             text.AppendLine();
-            text.AppendLine("| Bundle | Files | Unpacked MiB | Wall ms | Unpacked MiB/s | Ext. peak RSS MiB | Ext. idle RSS MiB | Failed |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine("| Bundle | Files | Unpacked MiB | Wall ms | Unpacked MiB/s | Ext. peak RSS MiB | Ext. idle RSS MiB | Ext. CPU ms (cores busy) | Failed |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var row in results.RssRows)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Bundle.Label} | {row.Bundle.Files:N0} | {row.Bundle.UnpackedBytes / Mib:0.0} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {row.Failures}/{row.Runs} |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Bundle.Label} | {row.Bundle.Files:N0} | {row.Bundle.UnpackedBytes / Mib:0.0} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {Cpu(row)} | {row.Failures}/{row.Runs} |");
             }
         }
 
@@ -114,9 +114,13 @@ public static class ResultsReport
         - Servers run on 127.0.0.1 only, started and killed by the harness: nginx 1.22 (Debian nginx-light, `sendfile on`) on two ports, one with `limit_rate 75m` (75 MiB/s per connection, modelling Lambda's per-connection S3 bandwidth; N parallel connections get N × 75 MiB/s) and one uncapped; s3rver 3.7.1 (Node) for `s3://` (the naive download uses a presigned GET so it is the same single HTTP stream).
         - "/tmp" is a dedicated tmpfs mounted for the run{(results.TmpMeasured ? string.Empty : " (NOT mounted in this run: /tmp figures missing)")}; peak use is sampled with statfs every ~2 ms (used blocks, as Lambda's /tmp quota counts them) minus the use before the run. "Peak /tmp ÷ unpacked" divides by the footprint of the unpacked tree on the same tmpfs (from (d)), so block rounding of small files is not counted against an approach. Writing to tmpfs is memory speed: Lambda's /tmp is slower, which favours every approach equally here.
         - (a) `curl -sS --fail -o /tmp/…/bundle.zip URL` then `unzip -q`; (b) the same download then `ZipFile.ExtractToDirectory` in the harness process (JIT, warm after the first run); (d) `ZipFile.ExtractToDirectory` of the zip already on local disk (in the page cache) into the tmpfs. Wall time is from starting curl to the end of extraction.
-        - (c) the Native AOT `extension-cache` binary, default `before-register` mode, against a minimal Extensions API hosted by the harness (HttpListener on loopback). Wall time is from `Process.Start` to the `register` request (the bundle is downloaded, verified and published atomically before register), so it includes process creation (fork/exec from .NET, ~1 ms). Peak RSS is VmHWM from `/proc/<pid>/status` (polled every 5 ms and read again while the extension is parked in its first `next`); idle RSS is VmRSS 100 ms into that `next`. Every run of every approach checks the unpacked files and bytes against the bundle.
+        - (c) the Native AOT `extension-cache` binary, default `before-register` mode, against a minimal Extensions API hosted by the harness (HttpListener on loopback). Wall time is from `Process.Start` to the `register` request (the bundle is downloaded, verified and published atomically before register), so it includes process creation (fork/exec from .NET, ~1 ms). Peak RSS is VmHWM from `/proc/<pid>/status` (polled every 5 ms and read again while the extension is parked in its first `next`); idle RSS is VmRSS 100 ms into that `next`. CPU is user + system time from `/proc/<pid>/stat` at that point (cores busy = CPU ÷ wall; this machine has {results.Machine.Cores}); "read ÷ zip" is `rchar` from `/proc/<pid>/io` (bytes read from sockets and files) over the archive size, so re-fetched or over-fetched ranges show up as > 1. Every run of every approach checks the unpacked files and bytes against the bundle.
         - Runs are interleaved (a, b, c, a, b, c, …) for each server so drift in machine load hits every approach alike. The page cache cannot be dropped here (container) and need not be: nginx and s3rver serve from memory after the first run, so the figures compare the transfer and unpack paths, not the disk. No sha256 pin is given to the extension.
         """;
+
+    private static string Cpu(ResultRow row) => row.CpuMs is { } cpu && row.MedianMs is { } wall && wall > 0
+        ? $"{cpu.ToString("0", CultureInfo.InvariantCulture)} ({(cpu / wall).ToString("0.00", CultureInfo.InvariantCulture)})"
+        : "-";
 
     private static double? Ratio(double? value, double? of) => value is { } v && of is { } o && o > 0 ? v / o : null;
 
