@@ -77,18 +77,14 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
 
         if (failures.Count > 0)
         {
-            foreach (var failure in failures)
-            {
-                log.Error("bundle failed", ("name", failure.Name), ("errorType", failure.ErrorType), ("error", failure.Message));
-            }
-
+            // The engine has already logged each failure where it happened; here only the decision is logged.
             if (options.OnError == ErrorPolicy.Fail)
             {
                 var message = string.Join("; ", failures.Select(f => $"bundle {f.Name} ({f.ErrorType}): {f.Message}"));
                 return await ReportInitErrorAsync(registration, failures[0].ErrorType, message, cancellationToken).ConfigureAwait(false);
             }
 
-            log.Warn("continuing without failed bundles", ("failed", failures.Count), ("onError", "continue"));
+            log.Warn("continuing without failed bundles", ("failed", failures.Select(f => f.Name).ToArray()), ("onError", "continue"));
         }
 
         log.Info(
@@ -108,11 +104,12 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            log.Error("root unavailable", ("root", options.Root), ("errorType", RootUnavailableErrorType), ("error", e.Message));
             return new BundleFailure("*", RootUnavailableErrorType, $"cannot prepare the cache root {options.Root}: {e.Message}");
         }
     }
 
-    private static async Task<IReadOnlyList<BundleFailure>> PrepareAllAsync(
+    private async Task<IReadOnlyList<BundleFailure>> PrepareAllAsync(
         IReadOnlyList<BundleSpec> bundles, IBundleWork work, BundleFailure? rootFailure, CancellationToken cancellationToken)
     {
         if (rootFailure is not null)
@@ -124,7 +121,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         return [.. outcomes.OfType<BundleFailure>()];
     }
 
-    private static async Task<BundleFailure?> PrepareOneAsync(IBundleWork work, BundleSpec bundle, CancellationToken cancellationToken)
+    private async Task<BundleFailure?> PrepareOneAsync(IBundleWork work, BundleSpec bundle, CancellationToken cancellationToken)
     {
         try
         {
@@ -137,6 +134,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         catch (Exception e)
         {
             // A bug in the engine must still end as a clear init/error, never as a silent crash.
+            log.Error("bundle failed", ("bundle", bundle.Name), ("errorType", InternalErrorType), ("error", $"{e.GetType().Name}: {e.Message}"));
             return new BundleFailure(bundle.Name, InternalErrorType, $"{e.GetType().Name}: {e.Message}");
         }
     }

@@ -1,0 +1,41 @@
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Logging;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Sources;
+
+namespace ExtensionCache.Extension.Lifecycle;
+
+/// <summary>
+/// The one place the lifecycle is wired to the bundle engine (<see cref="BundleCache"/>): it turns the engine's
+/// <see cref="BundleException"/> into a <see cref="BundleFailure"/> the host reports.
+/// </summary>
+public sealed class BundleCacheWork : IBundleWork, IDisposable
+{
+    private readonly BundleSourceFactory sources;
+    private readonly BundleCache cache;
+
+    public BundleCacheWork(CacheOptions options, LifecycleLog log, Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        sources = new BundleSourceFactory(environment);
+        cache = new BundleCache(options.Root, options.Limits, log, sources, TimeProvider.System);
+    }
+
+    public void PrepareRoot(IReadOnlyList<BundleSpec> bundles) => cache.PrepareRoot(bundles);
+
+    public async Task<BundleFailure?> PrepareAsync(BundleSpec bundle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        try
+        {
+            await cache.PrepareAsync(bundle, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (BundleException e)
+        {
+            return new BundleFailure(bundle.Name, e.ErrorType, e.Message);
+        }
+    }
+
+    public void Dispose() => sources.Dispose();
+}
