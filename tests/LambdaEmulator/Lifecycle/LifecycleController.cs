@@ -287,6 +287,7 @@ public sealed class LifecycleController(
         var deadline = time.GetUtcNow() + (hasExtensions ? ShutdownBudget : TimeSpan.Zero);
         var shutdownEvent = JsonSerializer.Serialize(
             new ShutdownEvent("SHUTDOWN", reason, deadline.ToUnixTimeMilliseconds()), ApiJsonContext.Default.ShutdownEvent);
+        log.Debug($"SHUTDOWN reason={reason} budget={(deadline - time.GetUtcNow()).TotalMilliseconds:0} ms");
         var notified = state.BeginShutdown(shutdownEvent).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
 
         foreach (var process in _processes.Where(p => !p.HasExited))
