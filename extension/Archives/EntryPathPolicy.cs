@@ -1,0 +1,152 @@
+using System.Text;
+using ExtensionCache.Extension.Publishing;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>
+/// Which entry names and symlink targets a bundle may contain. Every refusal is a
+/// <see cref="BundleException"/> of type <c>Extension.BundleUnsafe</c> naming the entry and the rule.
+/// </summary>
+public static class EntryPathPolicy
+{
+    /// <summary>The manifest the publisher writes into the bundle; an archive may not supply its own.</summary>
+    public const string ManifestName = ".extension-cache-manifest.json";
+
+    private const int MaxSegmentBytes = 255;
+    private const int MaxPathBytes = 4000;
+
+    /// <summary>
+    /// Returns the entry's path relative to the bundle root, segments joined by '/', with '.' and empty
+    /// segments removed. Returns an empty string for a name that denotes the root itself ("./" in tar files);
+    /// the caller decides whether that is allowed.
+    /// </summary>
+    public static string Normalize(string name)
+    {
+        if (name.Length == 0)
+        {
+            throw Refuse(name, "an empty name is not allowed");
+        }
+
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Refuse(name, "a NUL character in a name is not allowed");
+        }
+
+        if (name.Contains('\\', StringComparison.Ordinal))
+        {
+            throw Refuse(name, "a backslash in a name is not allowed (names use '/')");
+        }
+
+        if (name[0] == '/')
+        {
+            throw Refuse(name, "an absolute path is not allowed");
+        }
+
+        if (Encoding.UTF8.GetByteCount(name) > MaxPathBytes)
+        {
+            throw Refuse(name, $"a name longer than {MaxPathBytes} bytes is not allowed");
+        }
+
+        var kept = new List<string>();
+        foreach (var segment in name.Split('/'))
+        {
+            if (segment.Length == 0 || segment == ".")
+            {
+                continue;
+            }
+
+            if (segment == "..")
+            {
+                throw Refuse(name, "a '..' segment is not allowed (it would leave the bundle)");
+            }
+
+            if (Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
+            {
+                throw Refuse(name, $"a path segment longer than {MaxSegmentBytes} bytes is not allowed");
+            }
+
+            kept.Add(segment);
+        }
+
+        var path = string.Join('/', kept);
+        if (path == ManifestName)
+        {
+            throw Refuse(name, $"the name {ManifestName} is reserved for the extension's manifest");
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// Checks a symlink target: relative, and made of leading '..' segments that stay inside the bundle followed
+    /// by plain names. A '..' after a name is refused because it would be resolved physically, after any link it
+    /// passes through, and could then leave the bundle.
+    /// </summary>
+    public static void CheckLinkTarget(string entry, string linkPath, string target)
+    {
+        if (target.Length == 0)
+        {
+            throw Refuse(entry, "a symlink with an empty target is not allowed");
+        }
+
+        if (target.Contains('\0', StringComparison.Ordinal) || target.Contains('\\', StringComparison.Ordinal))
+        {
+            throw Refuse(entry, $"symlink target '{Display(target)}' contains a NUL or a backslash");
+        }
+
+        if (target[0] == '/')
+        {
+            throw Refuse(entry, $"symlink target '{Display(target)}' is absolute and leaves the bundle");
+        }
+
+        var depth = linkPath.Split('/').Length - 1;
+        var ups = 0;
+        var seenName = false;
+        foreach (var segment in target.Split('/'))
+        {
+            if (segment.Length == 0 || segment == ".")
+            {
+                continue;
+            }
+
+            if (segment == "..")
+            {
+                if (seenName)
+                {
+                    throw Refuse(entry, $"symlink target '{Display(target)}' uses '..' after a name; only leading '..' segments are allowed");
+                }
+
+                if (++ups > depth)
+                {
+                    throw Refuse(entry, $"symlink target '{Display(target)}' leaves the bundle");
+                }
+            }
+            else
+            {
+                seenName = true;
+            }
+        }
+    }
+
+    /// <summary>A name as it can be shown in a message: control characters escaped.</summary>
+    public static string Display(string name)
+    {
+        var builder = new StringBuilder(name.Length);
+        foreach (var c in name.Length > 300 ? name[..300] + "…" : name)
+        {
+            if (char.IsControl(c))
+            {
+                builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    public static BundleException Refuse(string entry, string rule) =>
+        new(BundleErrorTypes.Unsafe, $"entry '{Display(entry)}' refused: {rule}");
+}

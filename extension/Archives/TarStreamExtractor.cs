@@ -1,0 +1,82 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Publishing;
+using ZstdSharp;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>
+/// Extracts tar.gz and tar.zst bundles while they stream in: regular files, directories and symlinks that stay
+/// inside the bundle. Hard links, devices and fifos are refused by name.
+/// </summary>
+public sealed class TarStreamExtractor(BundleFormat format)
+{
+    public async Task ExtractAsync(Stream archive, ExtractionTarget target, CancellationToken ct)
+    {
+        await using var decompressed = format switch
+        {
+            BundleFormat.TarGz => (Stream)new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true),
+            BundleFormat.TarZst => new DecompressionStream(archive, leaveOpen: true),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a tar format"),
+        };
+        await using var reader = new TarReader(decompressed, leaveOpen: true);
+        var name = "(start of archive)";
+        try
+        {
+            while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
+            {
+                name = entry.Name;
+                await ExtractEntryAsync(entry, target, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
+        {
+            throw new BundleException(
+                BundleErrorTypes.Integrity,
+                $"the archive is corrupt or truncated at entry '{EntryPathPolicy.Display(name)}': {ex.Message}",
+                ex);
+        }
+
+        target.Complete();
+    }
+
+    private static async Task ExtractEntryAsync(TarEntry entry, ExtractionTarget target, CancellationToken ct)
+    {
+        switch (entry.EntryType)
+        {
+            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                {
+                    var path = EntryPathPolicy.Normalize(entry.Name);
+                    var content = entry.DataStream ?? Stream.Null;
+                    var (written, _) = await target.WriteFileAsync(entry.Name, path, content, entry.Length, entry.Mode, ct)
+                        .ConfigureAwait(false);
+                    if (written != entry.Length)
+                    {
+                        throw new BundleException(
+                            BundleErrorTypes.Integrity,
+                            $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {written} of its {entry.Length} bytes were present (truncated archive)");
+                    }
+
+                    break;
+                }
+
+            case TarEntryType.Directory:
+                target.CreateDirectory(entry.Name, EntryPathPolicy.Normalize(entry.Name), entry.Mode);
+                break;
+            case TarEntryType.SymbolicLink:
+                target.CreateSymlink(entry.Name, EntryPathPolicy.Normalize(entry.Name), entry.LinkName);
+                break;
+            case TarEntryType.GlobalExtendedAttributes:
+                break;
+            case TarEntryType.HardLink:
+                throw EntryPathPolicy.Refuse(entry.Name, $"hard links are not allowed (link to '{EntryPathPolicy.Display(entry.LinkName)}')");
+            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
+                throw EntryPathPolicy.Refuse(entry.Name, "device entries are not allowed");
+            case TarEntryType.Fifo:
+                throw EntryPathPolicy.Refuse(entry.Name, "fifo entries are not allowed");
+            default:
+                throw EntryPathPolicy.Refuse(entry.Name, $"tar entry type {entry.EntryType} is not supported");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Sources;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>
+/// Extracts a zip from a forward-only stream of the whole archive, guided by its central directory: entries are
+/// visited in local-header order, each local header is checked against its central record, data is inflated
+/// straight into the staging folder, and CRC-32 and size are verified. Hand-written for the reason given on
+/// <see cref="ZipCentralDirectory"/>.
+/// </summary>
+public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
+{
+    private const uint LocalHeaderSignature = 0x04034b50;
+    private const int LocalHeaderSize = 30;
+    private const ushort Stored = 0;
+    private const ushort Deflate = 8;
+    private const int MaxLinkTargetBytes = 4096;
+
+    public async Task ExtractAsync(Stream archive, ExtractionTarget target, CancellationToken ct)
+    {
+        var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        long position = 0;
+        ZipEntryRecord? previous = null;
+        var header = new byte[LocalHeaderSize];
+        foreach (var entry in ordered)
+        {
+            CheckSupported(entry);
+            if (entry.LocalHeaderOffset < position)
+            {
+                throw Refuse(entry, $"its data overlaps entry '{EntryPathPolicy.Display(previous!.Name)}' (overlapping entries are not allowed)");
+            }
+
+            await SkipAsync(archive, entry.LocalHeaderOffset - position, ct).ConfigureAwait(false);
+            position = entry.LocalHeaderOffset;
+
+            await ReadExactAsync(archive, header, entry, ct).ConfigureAwait(false);
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
+            var rest = new byte[nameLength + extraLength];
+            await ReadExactAsync(archive, rest, entry, ct).ConfigureAwait(false);
+            CheckLocalHeader(entry, header, rest, nameLength);
+            position += LocalHeaderSize + rest.Length;
+
+            var dataEnd = position + entry.CompressedSize;
+            if (dataEnd > centralDirectoryOffset)
+            {
+                throw Corrupt(entry, "its data runs into the central directory (truncated or overlapping archive)");
+            }
+
+            await ExtractEntryAsync(archive, entry, target, ct).ConfigureAwait(false);
+            position = dataEnd;
+            previous = entry;
+        }
+
+        target.Complete();
+    }
+
+    private static void CheckSupported(ZipEntryRecord entry)
+    {
+        if (entry.IsEncrypted)
+        {
+            throw new BundleException(
+                BundleErrorTypes.Unsupported,
+                $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: it is encrypted, which is not supported");
+        }
+
+        if (entry.Method is not Stored and not Deflate)
+        {
+            throw new BundleException(
+                BundleErrorTypes.Unsupported,
+                $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: compression method {entry.Method} is not supported (only stored and deflate)");
+        }
+    }
+
+    private static void CheckLocalHeader(ZipEntryRecord entry, byte[] header, byte[] rest, int nameLength)
+    {
+        var h = header.AsSpan();
+        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalHeaderSignature)
+        {
+            throw Corrupt(entry, $"no local header at offset {entry.LocalHeaderOffset}");
+        }
+
+        if (!rest.AsSpan(0, nameLength).SequenceEqual(entry.NameBytes))
+        {
+            throw Corrupt(entry, "its local header names a different entry than the central directory");
+        }
+
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[6..]);
+        if ((flags & 0x1) != 0)
+        {
+            throw new BundleException(
+                BundleErrorTypes.Unsupported,
+                $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: it is encrypted, which is not supported");
+        }
+
+        if (BinaryPrimitives.ReadUInt16LittleEndian(h[8..]) != entry.Method)
+        {
+            throw Corrupt(entry, "its local header's compression method disagrees with the central directory");
+        }
+
+        if ((flags & 0x8) != 0)
+        {
+            return;
+        }
+
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(h[14..]);
+        long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[18..]);
+        long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[22..]);
+        long offset = 0;
+        ZipCentralDirectory.ApplyZip64(rest.AsSpan(nameLength), ref uncompressed, ref compressed, ref offset, entry.Name);
+        if (crc != entry.Crc32 || compressed != entry.CompressedSize || uncompressed != entry.UncompressedSize)
+        {
+            throw Corrupt(entry, "its local header's CRC or sizes disagree with the central directory");
+        }
+    }
+
+    private static async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, CancellationToken ct)
+    {
+        var path = EntryPathPolicy.Normalize(entry.Name);
+        var data = new BoundedReadStream(archive, entry.CompressedSize, owner: null, leaveOpen: true);
+        if (entry.IsDirectory)
+        {
+            if (path.Length == 0)
+            {
+                throw EntryPathPolicy.Refuse(entry.Name, "an empty or '.' name is not allowed");
+            }
+
+            target.CreateDirectory(entry.Name, path, Mode(entry));
+            await SkipAsync(data, entry.CompressedSize, ct).ConfigureAwait(false);
+            return;
+        }
+
+        await using var content = entry.Method == Deflate
+            ? new DeflateStream(data, CompressionMode.Decompress, leaveOpen: true)
+            : (Stream)data;
+        if (entry.IsSymlink)
+        {
+            if (entry.UncompressedSize > MaxLinkTargetBytes)
+            {
+                throw Refuse(entry, $"a symlink target longer than {MaxLinkTargetBytes} bytes is not allowed");
+            }
+
+            var bytes = new byte[entry.UncompressedSize + 1];
+            var read = 0;
+            int n;
+            while (read < bytes.Length && (n = await content.ReadAsync(bytes.AsMemory(read), ct).ConfigureAwait(false)) > 0)
+            {
+                read += n;
+            }
+
+            if (read != entry.UncompressedSize || System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, read)) != entry.Crc32)
+            {
+                throw Corrupt(entry, "the symlink target's CRC-32 or size does not match the central directory");
+            }
+
+            target.CreateSymlink(entry.Name, path, System.Text.Encoding.UTF8.GetString(bytes, 0, read));
+        }
+        else
+        {
+            var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), ct)
+                .ConfigureAwait(false);
+            if (written != entry.UncompressedSize)
+            {
+                throw Corrupt(entry, $"it unpacked to {written} bytes, but the central directory declares {entry.UncompressedSize}");
+            }
+
+            if (crc != entry.Crc32)
+            {
+                throw Corrupt(entry, $"CRC-32 mismatch (computed {crc:x8}, declared {entry.Crc32:x8})");
+            }
+        }
+
+        // Whatever the inflater did not need (padding) is skipped so the stream stays aligned.
+        await SkipAsync(data, long.MaxValue, ct).ConfigureAwait(false);
+    }
+
+    private static UnixFileMode? Mode(ZipEntryRecord entry) =>
+        entry.UnixMode is { } mode ? (UnixFileMode)(mode & 0xFFF) : null;
+
+    private static async Task ReadExactAsync(Stream archive, byte[] buffer, ZipEntryRecord entry, CancellationToken ct)
+    {
+        try
+        {
+            await archive.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new BundleException(
+                BundleErrorTypes.Integrity,
+                $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its local header (truncated)",
+                ex);
+        }
+    }
+
+    private static async Task SkipAsync(Stream stream, long count, CancellationToken ct)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (count > 0)
+            {
+                var n = await stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, count)), ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return;
+                }
+
+                count -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private static BundleException Refuse(ZipEntryRecord entry, string rule) => EntryPathPolicy.Refuse(entry.Name, rule);
+
+    private static BundleException Corrupt(ZipEntryRecord entry, string cause) =>
+        new(BundleErrorTypes.Integrity, $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {cause}");
+}

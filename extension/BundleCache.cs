@@ -1,0 +1,246 @@
+using System.Diagnostics.CodeAnalysis;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Logging;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Sources;
+
+namespace ExtensionCache.Extension;
+
+/// <summary>
+/// The per-bundle pipeline: reuse what is published when it still matches its source, else stream the archive
+/// from the source through the extractor into a staging folder (the archive itself never touches the disk),
+/// verify it, publish it atomically, and record the outcome in the bundle's status file.
+/// </summary>
+public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog log, IBundleSourceFactory sources, TimeProvider time)
+{
+    /// <summary>Kept free in the cache root beyond the bundle, for the manifest and the status files.</summary>
+    private const long FreeSpaceReserve = 1024 * 1024;
+    private static readonly string[] ReservedNames = [Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder];
+
+    private readonly Publisher _publisher = new(root);
+    private readonly RetryPolicy _retry = new(time);
+
+    /// <summary>
+    /// Removes stale staging folders and store versions no published link references, and deletes the status
+    /// file of each bundle. Call once at start, before register.
+    /// </summary>
+    public void PrepareRoot(IReadOnlyList<BundleSpec> bundles)
+    {
+        var removed = _publisher.CleanRoot(bundles.Select(b => b.Name));
+        foreach (var path in removed)
+        {
+            log.Debug("removed stale cache entry", ("path", path));
+        }
+
+        if (removed.Count > 0)
+        {
+            log.Info("cleaned cache root", ("root", root), ("removed", removed.Count));
+        }
+    }
+
+    /// <summary>
+    /// Reuses or fetches, unpacks, verifies and publishes one bundle, and writes its status file. On failure the
+    /// status says failed, staging is removed, nothing is published, and a <see cref="BundleException"/> is thrown.
+    /// </summary>
+    public async Task<BundleResult> PrepareAsync(BundleSpec bundle, CancellationToken ct)
+    {
+        string? staging = null;
+        try
+        {
+            if (ReservedNames.Contains(bundle.Name, StringComparer.Ordinal))
+            {
+                throw new BundleException(BundleErrorTypes.Unsupported, $"the name '{bundle.Name}' is reserved by the cache root layout");
+            }
+
+            using var source = sources.Create(bundle);
+            var published = _publisher.ReadPublished(bundle.Name);
+            SourceInfo? info = null;
+            if (published is not null && published.Source == bundle.DisplaySource)
+            {
+                if (bundle.Sha256 is { } pin)
+                {
+                    if (string.Equals(pin, published.Sha256, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return Reused(bundle, published, "sha256 pin equals the published manifest's sha256 (no network call)");
+                    }
+
+                    log.Info("not reusing", ("bundle", bundle.Name), ("reason", "sha256 pin differs from the published manifest's sha256"));
+                }
+                else
+                {
+                    info = await ProbeAsync(source, ct).ConfigureAwait(false);
+                    if (info.VersionId.Length > 0 && info.VersionId == published.Version)
+                    {
+                        return Reused(bundle, published, $"source version {info.VersionId} equals the published manifest's version");
+                    }
+
+                    log.Info("not reusing", ("bundle", bundle.Name), ("reason", $"source version {info.VersionId} differs from published {published.Version}"));
+                }
+            }
+            else
+            {
+                log.Info(
+                    "not reusing",
+                    ("bundle", bundle.Name),
+                    ("reason", published is null ? "nothing usable is published" : $"published from another source ({published.Source})"));
+            }
+
+            info ??= await ProbeAsync(source, ct).ConfigureAwait(false);
+            log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", bundle.Format));
+            staging = _publisher.CreateStaging(bundle.Name);
+            var result = await FetchAndPublishAsync(bundle, source, info, staging, ct).ConfigureAwait(false);
+            staging = null;
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var failure = ex as BundleException ?? Classify(ex);
+            var error = new BundleException(failure.ErrorType, $"bundle {bundle.Name}: {failure.Message}", ex);
+            Fail(bundle, staging, error.ErrorType, error.Message);
+            throw error;
+        }
+        catch (OperationCanceledException)
+        {
+            Fail(bundle, staging, BundleErrorTypes.FetchFailed, $"bundle {bundle.Name}: cancelled (shutdown or deadline)");
+            throw;
+        }
+    }
+
+    private static BundleException Classify(Exception ex) => ex switch
+    {
+        IOException io when io.HResult == 28 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) =>
+            new BundleException(BundleErrorTypes.TooLarge, $"no space left in the cache root: {io.Message}"),
+        IOException or UnauthorizedAccessException =>
+            new BundleException(BundleErrorTypes.PublishFailed, $"file system error in the cache root: {ex.Message}"),
+        _ => new BundleException(BundleErrorTypes.FetchFailed, $"{ex.GetType().Name}: {ex.Message}"),
+    };
+
+    [SuppressMessage("Design", "CA1031", Justification = "Cleanup after a failure must not hide the failure itself.")]
+    private void Fail(BundleSpec bundle, string? staging, string errorType, string message)
+    {
+        log.Error("bundle failed", ("bundle", bundle.Name), ("errorType", errorType), ("error", message));
+        try
+        {
+            if (staging is not null)
+            {
+                Publisher.DeleteTree(staging);
+            }
+
+            _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Failed, null, false, errorType, message));
+        }
+        catch (Exception cleanup)
+        {
+            log.Error("cleanup after failure failed", ("bundle", bundle.Name), ("error", cleanup.Message));
+        }
+    }
+
+    private async Task<SourceInfo> ProbeAsync(IBundleSource source, CancellationToken ct) =>
+        await _retry.ExecuteAsync((_, token) => source.ProbeAsync(token), $"probe {source.DisplayName}", ct).ConfigureAwait(false);
+
+    private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, string reason)
+    {
+        var path = _publisher.PublishedPath(bundle.Name);
+        log.Info("reusing", ("bundle", bundle.Name), ("path", path), ("version", manifest.Version), ("reason", reason));
+        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, true, null, null));
+        return new BundleResult(bundle.Name, path, true, reason, manifest.Version, manifest.Sha256, manifest.Files, manifest.Bytes, 0, 0);
+    }
+
+    private async Task<BundleResult> FetchAndPublishAsync(BundleSpec bundle, IBundleSource source, SourceInfo info, string staging, CancellationToken ct)
+    {
+        var free = new DriveInfo(staging).AvailableFreeSpace - FreeSpaceReserve;
+        var budget = Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free));
+        var target = new ExtractionTarget(staging, budget, limits.MaxEntries);
+        var started = time.GetTimestamp();
+        byte[] sha256;
+        TimeSpan download;
+        ZipStreamExtractor? zip = null;
+        if (bundle.Format == BundleFormat.Zip)
+        {
+            if (!info.SupportsRanges)
+            {
+                throw new BundleException(
+                    BundleErrorTypes.Unsupported,
+                    $"{source.DisplayName} does not serve byte ranges, which a zip bundle needs (its central directory is at the end); use tar.gz or tar.zst");
+            }
+
+            var (entries, directoryOffset) = await ZipCentralDirectory.ReadAsync(source, info, _retry, limits.MaxEntries, ct).ConfigureAwait(false);
+            var declared = entries.Sum(e => e.UncompressedSize);
+            if (declared > budget)
+            {
+                throw new BundleException(
+                    BundleErrorTypes.TooLarge,
+                    $"the zip declares {declared} unpacked bytes, more than the {budget} bytes allowed (the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root})");
+            }
+
+            zip = new ZipStreamExtractor(entries, directoryOffset);
+        }
+
+        var stream = new ParallelRangeStream(source, info, limits.PartSizeBytes, limits.Concurrency, _retry, time, ct);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (zip is not null)
+            {
+                await zip.ExtractAsync(stream, target, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await new TarStreamExtractor(bundle.Format).ExtractAsync(stream, target, ct).ConfigureAwait(false);
+            }
+
+            sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);
+            download = stream.DownloadTime;
+        }
+
+        var unpackMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+        var downloadMs = (long)download.TotalMilliseconds;
+        var sha = Convert.ToHexStringLower(sha256);
+        if (bundle.Sha256 is { } pin && !string.Equals(pin, sha, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BundleException(
+                BundleErrorTypes.Integrity,
+                $"sha256 mismatch for {source.DisplayName}: the pin is {pin}, the downloaded archive is {sha}");
+        }
+
+        var manifest = new BundleManifest(
+            bundle.Name,
+            bundle.DisplaySource,
+            info.VersionId,
+            sha,
+            FormatName(bundle.Format),
+            target.Files,
+            target.Directories,
+            target.Symlinks,
+            target.Bytes,
+            downloadMs,
+            unpackMs,
+            time.GetUtcNow());
+        var store = _publisher.Publish(bundle.Name, staging, manifest);
+        var path = _publisher.PublishedPath(bundle.Name);
+        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, false, null, null));
+        var seconds = Math.Max(unpackMs, 1) / 1000.0;
+        log.Info(
+            "published",
+            ("bundle", bundle.Name),
+            ("path", path),
+            ("store", store),
+            ("source", source.DisplayName),
+            ("version", info.VersionId),
+            ("sha256", sha),
+            ("archiveBytes", info.Length),
+            ("bytes", target.Bytes),
+            ("files", target.Files),
+            ("downloadMs", downloadMs),
+            ("unpackMs", unpackMs),
+            ("MBps", Math.Round(info.Length / 1e6 / seconds, 1)));
+        return new BundleResult(bundle.Name, path, false, "downloaded", info.VersionId, sha, target.Files, target.Bytes, downloadMs, unpackMs);
+    }
+
+    private static string FormatName(BundleFormat format) => format switch
+    {
+        BundleFormat.Zip => "zip",
+        BundleFormat.TarGz => "tar.gz",
+        BundleFormat.TarZst => "tar.zst",
+        _ => format.ToString(),
+    };
+}

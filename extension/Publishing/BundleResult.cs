@@ -1,0 +1,18 @@
+namespace ExtensionCache.Extension.Publishing;
+
+/// <summary>
+/// What <see cref="BundleCache.PrepareAsync"/> did for one bundle. <paramref name="DownloadMs"/> is the time until
+/// the last byte arrived; <paramref name="UnpackMs"/> the time until the last entry was written (the two overlap,
+/// since entries are unpacked while the archive streams in). Both are 0 when the bundle was reused.
+/// </summary>
+public sealed record BundleResult(
+    string Name,
+    string PublishedPath,
+    bool Reused,
+    string ReuseReason,
+    string Version,
+    string Sha256,
+    long Files,
+    long Bytes,
+    long DownloadMs,
+    long UnpackMs);

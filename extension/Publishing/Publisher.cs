@@ -1,0 +1,199 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ExtensionCache.Extension.Archives;
+
+namespace ExtensionCache.Extension.Publishing;
+
+/// <summary>
+/// The cache root's layout and the steps that change it: staging folders under <c>.staging</c>, complete
+/// versions under <c>.store</c>, and per bundle a symlink <c>&lt;root&gt;/&lt;name&gt;</c> swapped atomically with
+/// rename(2), so the published path is either the old complete version or the new one, never partial.
+/// </summary>
+public sealed class Publisher(string root)
+{
+    public const string StagingFolder = ".staging";
+    public const string StoreFolder = ".store";
+    public const string StatusFolder = ".status";
+    private const string LinkTempPrefix = ".link-";
+
+    public string Root => root;
+
+    public string PublishedPath(string name) => Path.Join(root, name);
+
+    public string StatusPath(string name) => Path.Join(root, StatusFolder, name + ".json");
+
+    /// <summary>
+    /// Removes every staging folder and temp link (left by a killed INIT) and every store version no published
+    /// link points at, and deletes the status files of <paramref name="names"/>.
+    /// </summary>
+    public IReadOnlyList<string> CleanRoot(IEnumerable<string> names)
+    {
+        var removed = new List<string>();
+        Directory.CreateDirectory(root);
+        foreach (var folder in new[] { StagingFolder, StoreFolder, StatusFolder })
+        {
+            Directory.CreateDirectory(Path.Join(root, folder));
+        }
+
+        foreach (var staging in new DirectoryInfo(Path.Join(root, StagingFolder)).EnumerateFileSystemInfos())
+        {
+            DeleteTree(staging.FullName);
+            removed.Add(staging.FullName);
+        }
+
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
+        {
+            if (entry.Name.StartsWith(LinkTempPrefix, StringComparison.Ordinal) && entry.LinkTarget is not null)
+            {
+                entry.Delete();
+                removed.Add(entry.FullName);
+            }
+            else if (entry.LinkTarget is { } target)
+            {
+                referenced.Add(Path.GetFileName(target.TrimEnd('/')));
+            }
+        }
+
+        foreach (var version in new DirectoryInfo(Path.Join(root, StoreFolder)).EnumerateFileSystemInfos())
+        {
+            if (!referenced.Contains(version.Name))
+            {
+                DeleteTree(version.FullName);
+                removed.Add(version.FullName);
+            }
+        }
+
+        foreach (var temp in Directory.EnumerateFiles(Path.Join(root, StatusFolder), "*.tmp"))
+        {
+            File.Delete(temp);
+        }
+
+        foreach (var name in names)
+        {
+            File.Delete(StatusPath(name));
+        }
+
+        return removed;
+    }
+
+    public string CreateStaging(string name)
+    {
+        var path = Path.Join(root, StagingFolder, $"{name}-{RandomSuffix()}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>The manifest of what <c>&lt;root&gt;/&lt;name&gt;</c> currently points at, or null when nothing usable is published.</summary>
+    public BundleManifest? ReadPublished(string name)
+    {
+        var link = new FileInfo(PublishedPath(name));
+        if (link.LinkTarget is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = File.ReadAllBytes(Path.Join(link.FullName, EntryPathPolicy.ManifestName));
+            return JsonSerializer.Deserialize(text, PublishingJsonContext.Default.BundleManifest);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the manifest into the staging folder, flushes it all to disk, moves it into the store and swaps the
+    /// published link to it; then removes the version it replaced. Returns the store folder.
+    /// </summary>
+    public string Publish(string name, string staging, BundleManifest manifest)
+    {
+        var manifestPath = Path.Join(staging, EntryPathPolicy.ManifestName);
+        using (var stream = new FileStream(manifestPath, FileMode.CreateNew, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(stream, manifest, PublishingJsonContext.Default.BundleManifest);
+        }
+
+        PosixFileSystem.SyncFileSystemOf(manifestPath);
+
+        var storeName = $"{name}-{manifest.Sha256[..16]}";
+        var store = Path.Join(root, StoreFolder, storeName);
+        for (var n = 2; Path.Exists(store); n++)
+        {
+            storeName = $"{name}-{manifest.Sha256[..16]}-{n}";
+            store = Path.Join(root, StoreFolder, storeName);
+        }
+
+        PosixFileSystem.Rename(staging, store);
+
+        var link = PublishedPath(name);
+        var previous = new FileInfo(link).LinkTarget;
+        var temp = Path.Join(root, $"{LinkTempPrefix}{name}-{RandomSuffix()}");
+        File.CreateSymbolicLink(temp, Path.Join(StoreFolder, storeName));
+        PosixFileSystem.Rename(temp, link);
+        PosixFileSystem.SyncFileSystemOf(Path.Join(store, EntryPathPolicy.ManifestName));
+
+        if (previous is not null)
+        {
+            var old = Path.Join(root, StoreFolder, Path.GetFileName(previous.TrimEnd('/')));
+            if (old != store && Directory.Exists(old))
+            {
+                DeleteTree(old);
+            }
+        }
+
+        return store;
+    }
+
+    public void WriteStatus(BundleStatus status)
+    {
+        Directory.CreateDirectory(Path.Join(root, StatusFolder));
+        var path = StatusPath(status.Name);
+        var temp = $"{path}.{RandomSuffix()}.tmp";
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(stream, status, PublishingJsonContext.Default.BundleStatus);
+            stream.Flush(flushToDisk: true);
+        }
+
+        PosixFileSystem.Rename(temp, path);
+    }
+
+    /// <summary>Deletes a folder tree without following symlinks (a bundle's links are removed, never their targets).</summary>
+    public static void DeleteTree(string path)
+    {
+        var info = new DirectoryInfo(path);
+        if (info.LinkTarget is not null || File.Exists(path))
+        {
+            File.Delete(path);
+            return;
+        }
+
+        if (!info.Exists)
+        {
+            return;
+        }
+
+        try
+        {
+            info.Delete(recursive: true);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // A read-only directory inside the tree: make the owner able to remove it, then retry.
+            foreach (var dir in info.EnumerateDirectories("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    dir.UnixFileMode |= UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                }
+            }
+
+            info.Delete(recursive: true);
+        }
+    }
+
+    private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+}

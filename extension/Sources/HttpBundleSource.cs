@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ExtensionCache.Extension.Publishing;
+
+namespace ExtensionCache.Extension.Sources;
+
+/// <summary>
+/// A bundle behind an HTTP(S) URL, for example an S3 presigned URL. A presigned GET URL does not allow HEAD,
+/// so the probe is a suffix-range GET that also returns the object's tail. Plain http is accepted too (loopback
+/// test servers, private mirrors); the query string is never logged.
+/// </summary>
+public sealed class HttpBundleSource(HttpClient client, Uri url, string displayName) : IBundleSource
+{
+    /// <summary>Enough for a zip's end records with the longest comment and the ZIP64 locator.</summary>
+    public const int ProbeTailBytes = 65_557 + 20 + 56;
+
+    private string? _etag;
+
+    public string DisplayName => displayName;
+
+    public async Task<SourceInfo> ProbeAsync(CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Range = new RangeHeaderValue(null, ProbeTailBytes);
+        using var response = await SendAsync(request, ct).ConfigureAwait(false);
+        _etag = VersionOf(response);
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            // An empty object: no byte range can be satisfied.
+            return new SourceInfo(0, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+        }
+
+        if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { Length: { } total })
+        {
+            var tail = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            return new SourceInfo(total, _etag, SupportsRanges: true, tail);
+        }
+
+        // The server ignored the range: it streams the whole object, so do not read the body here.
+        var length = response.Content.Headers.ContentLength
+            ?? throw new BundleException(
+                BundleErrorTypes.FetchFailed,
+                $"{displayName} answered without a length and without range support; cannot size the download");
+        return new SourceInfo(length, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+    }
+
+    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
+        var response = await SendAsync(request, ct).ConfigureAwait(false);
+        try
+        {
+            var ranged = response.StatusCode == HttpStatusCode.PartialContent;
+            if (!ranged && offset != 0)
+            {
+                throw new BundleException(
+                    BundleErrorTypes.FetchFailed,
+                    $"{displayName} stopped honouring byte ranges (HTTP {(int)response.StatusCode})");
+            }
+
+            var version = VersionOf(response);
+            if (_etag is { Length: > 0 } known && version.Length > 0 && version != known)
+            {
+                throw new BundleException(
+                    BundleErrorTypes.FetchFailed,
+                    $"{displayName} changed during the download (ETag {known} became {version})");
+            }
+
+            var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            return new BoundedReadStream(body, length, new Disposables(request, response));
+        }
+        catch
+        {
+            response.Dispose();
+            request.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static string VersionOf(HttpResponseMessage response) =>
+        response.Headers.ETag?.ToString()
+        ?? response.Content.Headers.LastModified?.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+        ?? string.Empty;
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            // The message of HttpRequestException may carry the full URL; keep only the display form.
+            throw new TransientSourceException($"{displayName}: {ex.HttpRequestError}", ex);
+        }
+
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return response;
+        }
+
+        response.Dispose();
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.NotFound => new BundleException(
+                BundleErrorTypes.NotFound,
+                $"{displayName} not found (HTTP 404): the object does not exist at that URL"),
+            HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => new BundleException(
+                BundleErrorTypes.AccessDenied,
+                $"{displayName} refused access (HTTP {status}): the URL has expired or its signer lacks s3:GetObject on the object"),
+            HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => new TransientSourceException(
+                $"{displayName} answered HTTP {status}"),
+            _ when status >= 500 => new TransientSourceException($"{displayName} answered HTTP {status}"),
+            _ => new BundleException(BundleErrorTypes.FetchFailed, $"{displayName} answered HTTP {status}"),
+        };
+    }
+}

@@ -1,0 +1,315 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace ExtensionCache.Extension.Sources;
+
+/// <summary>
+/// A forward-only stream over a whole object, fetched as ordered parts with up to <c>concurrency</c> ranged
+/// requests in flight (one sequential GET when the source has no ranges). Each part is read completely into a
+/// pooled buffer inside its retry, so a dropped connection costs one part, not the download. Memory stays at or
+/// below concurrency × part size. SHA-256 is computed over the bytes as they are consumed.
+/// Only the asynchronous read path is supported: the archive readers are async all the way.
+/// </summary>
+public sealed class ParallelRangeStream : Stream
+{
+    private readonly IBundleSource _source;
+    private readonly long _length;
+    private readonly int _partSize;
+    private readonly int _concurrency;
+    private readonly RetryPolicy _retry;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _partTimeout;
+    private readonly CancellationTokenSource _cts;
+    private readonly Queue<Task<byte[]>> _inFlight = new();
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly long _started;
+    private readonly int _partCount;
+    private int _nextPart;
+    private int _fetchedParts;
+    private byte[]? _current;
+    private int _currentLength;
+    private int _currentOffset;
+    private long _position;
+    private Stream? _sequential;
+    private long _lastByteTimestamp;
+    private bool _disposed;
+
+    public ParallelRangeStream(
+        IBundleSource source,
+        SourceInfo info,
+        int partSize,
+        int concurrency,
+        RetryPolicy retry,
+        TimeProvider time,
+        CancellationToken ct,
+        TimeSpan? partTimeout = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(partSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        _source = source;
+        _length = info.Length;
+        _partSize = partSize;
+        _concurrency = info.SupportsRanges ? concurrency : 1;
+        _retry = retry;
+        _time = time;
+        _partTimeout = partTimeout ?? TimeSpan.FromSeconds(30);
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _started = time.GetTimestamp();
+        _lastByteTimestamp = _started;
+        _partCount = info.SupportsRanges ? (int)((_length + partSize - 1) / partSize) : 0;
+        SupportsRanges = info.SupportsRanges;
+        for (var i = 0; i < _concurrency && i < _partCount; i++)
+        {
+            StartNextPart();
+        }
+    }
+
+    public bool SupportsRanges { get; }
+
+    /// <summary>Time from the first request until the last byte of the object arrived.</summary>
+    public TimeSpan DownloadTime => _time.GetElapsedTime(_started, _lastByteTimestamp);
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>Reads whatever the consumer left unread (for example a zip's central directory), then returns the SHA-256 of the whole object.</summary>
+    public async Task<byte[]> DrainAndHashAsync(CancellationToken ct)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            while (await ReadAsync(scratch, ct).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+
+        return _sha256.GetHashAndReset();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("ParallelRangeStream is read asynchronously only.");
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.Length == 0 || _position >= _length)
+        {
+            return 0;
+        }
+
+        int n;
+        if (!SupportsRanges)
+        {
+            n = await ReadSequentialAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (_current is null || _currentOffset == _currentLength)
+            {
+                await AdvancePartAsync().ConfigureAwait(false);
+            }
+
+            n = Math.Min(buffer.Length, _currentLength - _currentOffset);
+            _current.AsSpan(_currentOffset, n).CopyTo(buffer.Span);
+            _currentOffset += n;
+        }
+
+        _sha256.AppendData(buffer.Span[..n]);
+        _position += n;
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_disposed)
+        {
+            await _cts.CancelAsync().ConfigureAwait(false);
+            while (_inFlight.TryDequeue(out var task))
+            {
+                try
+                {
+                    ArrayPool<byte>.Shared.Return(await task.ConfigureAwait(false));
+                }
+                catch (Exception)
+                {
+                    // The download is being abandoned; its failure was or will be reported by the reader.
+                }
+            }
+
+            if (_sequential is not null)
+            {
+                await _sequential.DisposeAsync().ConfigureAwait(false);
+                _sequential = null;
+            }
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _cts.Cancel();
+
+            // Parts still in flight return their buffers to the pool when they finish or fail.
+            foreach (var task in _inFlight)
+            {
+                task.ContinueWith(
+                    t => ArrayPool<byte>.Shared.Return(t.Result),
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnRanToCompletion,
+                    TaskScheduler.Default);
+            }
+
+            _inFlight.Clear();
+            ReturnCurrent();
+            _sequential?.Dispose();
+            _sha256.Dispose();
+            _cts.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async Task<int> ReadSequentialAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        _sequential ??= await _retry.ExecuteAsync(
+            (_, token) => _source.OpenRangeAsync(0, _length, token),
+            $"GET {_source.DisplayName}",
+            _cts.Token).ConfigureAwait(false);
+        var want = (int)Math.Min(buffer.Length, _length - _position);
+        int n;
+        try
+        {
+            n = await _sequential.ReadAsync(buffer[..want], ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            throw new Publishing.BundleException(
+                Publishing.BundleErrorTypes.FetchFailed,
+                $"{_source.DisplayName}: the connection failed at byte {_position} of {_length} and the server does not support ranges to resume: {ex.Message}",
+                ex);
+        }
+
+        if (n == 0)
+        {
+            throw new Publishing.BundleException(
+                Publishing.BundleErrorTypes.FetchFailed,
+                $"{_source.DisplayName}: the body ended at byte {_position} of {_length}");
+        }
+
+        if (_position + n == _length)
+        {
+            _lastByteTimestamp = _time.GetTimestamp();
+        }
+
+        return n;
+    }
+
+    private async Task AdvancePartAsync()
+    {
+        ReturnCurrent();
+        if (!_inFlight.TryDequeue(out var next))
+        {
+            throw new InvalidOperationException("No part left although the object is not finished.");
+        }
+
+        _current = await next.ConfigureAwait(false);
+        var index = _fetchedParts++;
+        _currentLength = (int)Math.Min(_partSize, _length - ((long)index * _partSize));
+        _currentOffset = 0;
+        if (_nextPart < _partCount)
+        {
+            StartNextPart();
+        }
+    }
+
+    private void ReturnCurrent()
+    {
+        if (_current is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_current);
+            _current = null;
+        }
+    }
+
+    private void StartNextPart()
+    {
+        var index = _nextPart++;
+        var offset = (long)index * _partSize;
+        var length = (int)Math.Min(_partSize, _length - offset);
+        _inFlight.Enqueue(Task.Run(() => FetchPartAsync(index, offset, length), _cts.Token));
+    }
+
+    private async Task<byte[]> FetchPartAsync(int index, long offset, int length)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            await _retry.ExecuteAsync(
+                async (_, ct) =>
+                {
+                    // A part that stalls is abandoned and re-requested rather than waited on.
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(_partTimeout);
+                    await using var body = await _source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
+                    var read = 0;
+                    while (read < length)
+                    {
+                        var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
+                        if (n == 0)
+                        {
+                            throw new TransientSourceException(
+                                $"{_source.DisplayName}: part {index} ended after {read} of {length} bytes");
+                        }
+
+                        read += n;
+                    }
+
+                    return read;
+                },
+                $"GET {_source.DisplayName} bytes {offset}-{offset + length - 1}",
+                _cts.Token).ConfigureAwait(false);
+            if (index == _partCount - 1)
+            {
+                _lastByteTimestamp = _time.GetTimestamp();
+            }
+
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Net;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ExtensionCache.Extension.Publishing;
+
+namespace ExtensionCache.Extension.Sources;
+
+/// <summary>
+/// A bundle in S3 (<c>s3://bucket/key</c>, optional <c>?versionId=</c>). The probe is a suffix-range GET, so it
+/// needs only <c>s3:GetObject</c> and also returns the tail. The version is the versionId when the bucket is
+/// versioned, else the ETag.
+/// </summary>
+public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, string? versionId) : IBundleSource
+{
+    private string? _etag;
+
+    public string DisplayName => $"s3://{bucket}/{key}";
+
+    public async Task<SourceInfo> ProbeAsync(CancellationToken ct)
+    {
+        var request = new GetObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            VersionId = versionId,
+            ByteRange = new ByteRange($"bytes=-{HttpBundleSource.ProbeTailBytes}"),
+        };
+        try
+        {
+            using var response = await Call(() => client.GetObjectAsync(request, ct)).ConfigureAwait(false);
+            _etag = response.ETag;
+            var total = TotalFromContentRange(response.ContentRange) ?? response.ContentLength;
+            var tail = new byte[response.ContentLength];
+            await response.ResponseStream.ReadExactlyAsync(tail, ct).ConfigureAwait(false);
+            return new SourceInfo(total, VersionOf(response.VersionId, response.ETag), SupportsRanges: true, tail);
+        }
+        catch (BundleException ex) when (ex.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.RequestedRangeNotSatisfiable })
+        {
+            // An empty object has no satisfiable range.
+            var meta = await Call(() => client.GetObjectMetadataAsync(
+                new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId }, ct)).ConfigureAwait(false);
+            _etag = meta.ETag;
+            return new SourceInfo(meta.ContentLength, VersionOf(meta.VersionId, meta.ETag), SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+        }
+    }
+
+    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    {
+        var request = new GetObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            VersionId = versionId,
+            ByteRange = new ByteRange(offset, offset + length - 1),
+            EtagToMatch = versionId is null ? _etag : null,
+        };
+        var response = await Call(() => client.GetObjectAsync(request, ct)).ConfigureAwait(false);
+        return new BoundedReadStream(response.ResponseStream, length, response);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static string VersionOf(string? version, string? etag) =>
+        string.IsNullOrEmpty(version) || version == "null" ? etag ?? string.Empty : version;
+
+    private static long? TotalFromContentRange(string? contentRange)
+    {
+        var slash = contentRange?.LastIndexOf('/') ?? -1;
+        return slash >= 0 && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total)
+            ? total
+            : null;
+    }
+
+    private async Task<T> Call<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex)
+        {
+            throw Translate(ex);
+        }
+        catch (Amazon.Runtime.AmazonServiceException ex) when (ex.InnerException is IOException or HttpRequestException)
+        {
+            throw new TransientSourceException($"{DisplayName}: {ex.Message}", ex);
+        }
+    }
+
+    private Exception Translate(AmazonS3Exception ex)
+    {
+        var arn = $"arn:aws:s3:::{bucket}/{key}";
+        var status = (int)ex.StatusCode;
+        return ex.StatusCode switch
+        {
+            HttpStatusCode.NotFound => new BundleException(
+                BundleErrorTypes.NotFound,
+                ex.ErrorCode == "NoSuchBucket"
+                    ? $"bucket {bucket} not found (NoSuchBucket) for {DisplayName}"
+                    : $"object not found: bucket {bucket}, key {key}{(versionId is null ? string.Empty : $", versionId {versionId}")} ({ex.ErrorCode ?? "404"})",
+                ex),
+            HttpStatusCode.Forbidden => new BundleException(
+                BundleErrorTypes.AccessDenied,
+                $"access denied to {DisplayName} ({ex.ErrorCode ?? "403"}): the function's role needs s3:GetObject on {arn}"
+                    + (versionId is null ? string.Empty : " (and s3:GetObjectVersion for a versionId)"),
+                ex),
+            HttpStatusCode.PreconditionFailed => new BundleException(
+                BundleErrorTypes.FetchFailed,
+                $"{DisplayName} changed during the download (ETag no longer {_etag})",
+                ex),
+            HttpStatusCode.RequestedRangeNotSatisfiable => new BundleException(
+                BundleErrorTypes.FetchFailed, $"{DisplayName}: range not satisfiable", ex),
+            _ when status >= 500 || status == 429 || ex.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" =>
+                new TransientSourceException($"{DisplayName} answered HTTP {status} {ex.ErrorCode}", ex),
+            _ => new BundleException(
+                BundleErrorTypes.FetchFailed,
+                $"{DisplayName} answered HTTP {status} {ex.ErrorCode}: {ex.Message}",
+                ex),
+        };
+    }
+}

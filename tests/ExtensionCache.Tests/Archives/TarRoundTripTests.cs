@@ -1,0 +1,40 @@
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Tests.Fixtures;
+
+namespace ExtensionCache.Tests.Archives;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class TarRoundTripTests : IDisposable
+{
+    private readonly CacheHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Theory]
+    [InlineData(BundleFormat.TarGz)]
+    [InlineData(BundleFormat.TarZst)]
+    public async Task Tar_round_trips_content_modes_directories_and_symlinks(BundleFormat format)
+    {
+        var entries = ZipRoundTripTests.NodeModulesLike();
+        var archive = format == BundleFormat.TarGz ? ArchiveBuilder.TarGz(entries) : ArchiveBuilder.TarZst(entries);
+        var spec = _harness.FileBundle("deps", archive, format);
+        _harness.Cache.PrepareRoot([spec]);
+
+        var result = await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+
+        ZipRoundTripTests.AssertNodeModulesLike(result.PublishedPath);
+        Assert.Contains(format == BundleFormat.TarGz ? "\"tar.gz\"" : "\"tar.zst\"", File.ReadAllText(Path.Join(result.PublishedPath, ".extension-cache-manifest.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_leading_dot_slash_root_entry_is_accepted()
+    {
+        var entries = new[] { ArchiveEntry.Directory("./"), ArchiveEntry.File("./a.txt", "a") };
+        var spec = _harness.FileBundle("dot", ArchiveBuilder.TarGz(entries), BundleFormat.TarGz);
+        _harness.Cache.PrepareRoot([spec]);
+
+        var result = await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+
+        Assert.Equal("a", File.ReadAllText(Path.Join(result.PublishedPath, "a.txt")));
+    }
+}

@@ -1,0 +1,91 @@
+using ExtensionCache.Extension;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Sources;
+
+namespace ExtensionCache.Tests.Fixtures;
+
+/// <summary>
+/// A BundleCache over a real root in a temp folder, with a canary file beside the root so tests can prove that
+/// nothing outside the root was touched.
+/// </summary>
+public sealed class CacheHarness : IDisposable
+{
+    public const string CanaryText = "canary";
+
+    private readonly BundleSourceFactory _sources = new(_ => null);
+
+    public CacheHarness(CacheLimits? limits = null)
+    {
+        Root = Temp.Combine("root");
+        Canary = Temp.Combine("canary.txt");
+        File.WriteAllText(Canary, CanaryText);
+        Limits = limits ?? new CacheLimits(MaxUnpackedBytes: 1L << 30, MaxEntries: 10_000, Concurrency: 4, PartSizeBytes: 64 * 1024);
+        Cache = new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System);
+    }
+
+    public TempDirectory Temp { get; } = new();
+
+    public string Root { get; }
+
+    public string Canary { get; }
+
+    public CacheLimits Limits { get; }
+
+    public TestLog Log { get; } = new();
+
+    public BundleCache Cache { get; }
+
+    public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null) => new(name, source, format, sha256);
+
+    /// <summary>Writes an archive next to the root and returns a file:// spec for it.</summary>
+    public BundleSpec FileBundle(string name, byte[] archive, BundleFormat format = BundleFormat.Zip, string? sha256 = null)
+    {
+        var path = Temp.Combine($"{name}-{Guid.NewGuid():N}.{Extension(format)}");
+        File.WriteAllBytes(path, archive);
+        return Spec(name, new Uri("file://" + path), format, sha256);
+    }
+
+    public async Task<BundleException> FailsAsync(BundleSpec spec)
+    {
+        Cache.PrepareRoot([spec]);
+        return await Assert.ThrowsAsync<BundleException>(() => Cache.PrepareAsync(spec, CancellationToken.None));
+    }
+
+    /// <summary>Nothing published for <paramref name="name"/>, no staging or store left, a failed status, canary intact, and nothing new beside the root.</summary>
+    public void AssertNothingPublished(string name)
+    {
+        Assert.False(Path.Exists(Path.Join(Root, name)), "the bundle must not be published");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StoreFolder)));
+        var status = File.ReadAllText(Path.Join(Root, Publisher.StatusFolder, name + ".json"));
+        Assert.Contains("\"failed\"", status, StringComparison.Ordinal);
+        Assert.All(
+            Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName),
+            n => Assert.Contains(n, new[] { Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder }));
+        AssertOutsideUntouched();
+    }
+
+    public void AssertOutsideUntouched()
+    {
+        Assert.Equal(CanaryText, File.ReadAllText(Canary));
+        var beside = Directory.EnumerateFileSystemEntries(Temp.Path)
+            .Select(Path.GetFileName)
+            .Where(n => n != "root" && n != "canary.txt" && !n!.Contains('-', StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(beside);
+    }
+
+    public void Dispose()
+    {
+        _sources.Dispose();
+        Temp.Dispose();
+    }
+
+    private static string Extension(BundleFormat format) => format switch
+    {
+        BundleFormat.Zip => "zip",
+        BundleFormat.TarGz => "tar.gz",
+        _ => "tar.zst",
+    };
+}

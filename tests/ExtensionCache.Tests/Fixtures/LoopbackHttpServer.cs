@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ExtensionCache.Tests.Fixtures;
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 (HttpListener) serving one object with byte ranges and an ETag, counting
+/// requests, and injecting faults: a 503 for the first request of chosen ranges, no range support, a fixed status.
+/// </summary>
+public sealed class LoopbackHttpServer : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly ConcurrentDictionary<long, int> _failedOnce = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private int _requests;
+
+    public LoopbackHttpServer(byte[] content, string etag = "\"v1\"")
+    {
+        Content = content;
+        ETag = etag;
+        var port = FreePort();
+        BaseUri = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(BaseUri.ToString());
+        _listener.Start();
+        _loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public Uri BaseUri { get; }
+
+    public Uri ObjectUri => new(BaseUri, "bundle.zip?X-Amz-Signature=secret123&X-Amz-Expires=60");
+
+    public byte[] Content { get; set; }
+
+    public string ETag { get; set; }
+
+    public bool SupportsRanges { get; set; } = true;
+
+    public HttpStatusCode? StatusOverride { get; set; }
+
+    /// <summary>Range start offsets whose first request gets a 503 (SlowDown).</summary>
+    public ISet<long> FailOnceAtOffsets { get; } = new HashSet<long>();
+
+    /// <summary>Range start offsets whose first request sends only half the body and then drops the connection.</summary>
+    public ISet<long> TruncateOnceAtOffsets { get; } = new HashSet<long>();
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public ConcurrentQueue<string> RangeHeaders { get; } = new();
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Close();
+        try
+        {
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => ServeAsync(context));
+        }
+    }
+
+    private async Task ServeAsync(HttpListenerContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        var response = context.Response;
+        try
+        {
+            var content = Content;
+            if (StatusOverride is { } status)
+            {
+                response.StatusCode = (int)status;
+                response.Close();
+                return;
+            }
+
+            response.Headers["ETag"] = ETag;
+            var range = context.Request.Headers["Range"];
+            RangeHeaders.Enqueue(range ?? "(none)");
+            if (!SupportsRanges || range is null)
+            {
+                response.StatusCode = 200;
+                response.ContentLength64 = content.Length;
+                await response.OutputStream.WriteAsync(content);
+                response.Close();
+                return;
+            }
+
+            var spec = range["bytes=".Length..];
+            long start;
+            long end;
+            if (spec.StartsWith('-'))
+            {
+                var suffix = long.Parse(spec[1..], CultureInfo.InvariantCulture);
+                start = Math.Max(0, content.Length - suffix);
+                end = content.Length - 1;
+            }
+            else
+            {
+                var parts = spec.Split('-');
+                start = long.Parse(parts[0], CultureInfo.InvariantCulture);
+                end = parts[1].Length == 0 ? content.Length - 1 : Math.Min(content.Length - 1, long.Parse(parts[1], CultureInfo.InvariantCulture));
+            }
+
+            if (content.Length == 0 || start >= content.Length)
+            {
+                response.StatusCode = 416;
+                response.Headers["Content-Range"] = $"bytes */{content.Length}";
+                response.Close();
+                return;
+            }
+
+            lock (FailOnceAtOffsets)
+            {
+                if (FailOnceAtOffsets.Contains(start) && _failedOnce.TryAdd(start, 1))
+                {
+                    response.StatusCode = 503;
+                    response.Close();
+                    return;
+                }
+            }
+
+            var length = (int)(end - start + 1);
+            response.StatusCode = 206;
+            response.Headers["Content-Range"] = $"bytes {start}-{end}/{content.Length}";
+            response.ContentLength64 = length;
+            bool truncate;
+            lock (TruncateOnceAtOffsets)
+            {
+                truncate = TruncateOnceAtOffsets.Contains(start) && _failedOnce.TryAdd(-start - 1, 1);
+            }
+
+            if (truncate)
+            {
+                await response.OutputStream.WriteAsync(content.AsMemory((int)start, length / 2));
+                await response.OutputStream.FlushAsync();
+                response.Abort();
+                return;
+            }
+
+            await response.OutputStream.WriteAsync(content.AsMemory((int)start, length));
+            response.Close();
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (HttpListenerException)
+        {
+            // The client went away (a cancelled part); nothing to answer.
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
