@@ -44,6 +44,18 @@ public static class ArchiveBuilder
         return buffer.ToArray();
     }
 
+    /// <summary>A tar.gz written entry by entry, for entry types the simple builder does not make.</summary>
+    public static byte[] TarGz(Action<TarWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            WriteTar(gzip, [], write);
+        }
+
+        return buffer.ToArray();
+    }
+
     public static byte[] TarZst(IEnumerable<ArchiveEntry> entries)
     {
         using var buffer = new MemoryStream();

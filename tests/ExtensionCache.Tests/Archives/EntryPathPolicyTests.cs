@@ -1,0 +1,59 @@
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Publishing;
+
+namespace ExtensionCache.Tests.Archives;
+
+public sealed class EntryPathPolicyTests
+{
+    [Theory]
+    [InlineData("a/b/c.txt", "a/b/c.txt")]
+    [InlineData("./a//b/./c", "a/b/c")]
+    [InlineData("dir/", "dir")]
+    [InlineData("./", "")]
+    public void Normalizes_plain_names(string name, string expected) =>
+        Assert.Equal(expected, EntryPathPolicy.Normalize(name));
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("/etc/passwd", "absolute")]
+    [InlineData("a/../../b", "'..'")]
+    [InlineData("..", "'..'")]
+    [InlineData("a\\b", "backslash")]
+    [InlineData("a\0b", "NUL")]
+    [InlineData(".extension-cache-manifest.json", "reserved")]
+    [InlineData("./.extension-cache-manifest.json", "reserved")]
+    public void Refuses_unsafe_names(string name, string rule)
+    {
+        var error = Assert.Throws<BundleException>(() => EntryPathPolicy.Normalize(name));
+
+        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Contains(rule, error.Message, StringComparison.Ordinal);
+        Assert.Contains(EntryPathPolicy.Display(name), error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("node_modules/.bin/x", "../lodash/cli.js")]
+    [InlineData("a/b/c", "../../d")]
+    [InlineData("link", "target/inside")]
+    [InlineData("link", "./same")]
+    public void Accepts_links_that_stay_inside(string link, string target) =>
+        EntryPathPolicy.CheckLinkTarget(link, link, target);
+
+    [Theory]
+    [InlineData("link", "../x", "leaves the bundle")]
+    [InlineData("a/link", "../../x", "leaves the bundle")]
+    [InlineData("link", "/abs", "absolute")]
+    [InlineData("link", "a/../b", "'..' after a name")]
+    [InlineData("link", "", "empty target")]
+    public void Refuses_links_that_could_leave(string link, string target, string rule)
+    {
+        var error = Assert.Throws<BundleException>(() => EntryPathPolicy.CheckLinkTarget(link, link, target));
+
+        Assert.Contains(rule, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{link}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Display_escapes_control_characters() =>
+        Assert.Equal("a\\x00b\\x0a", EntryPathPolicy.Display("a\0b\n"));
+}
