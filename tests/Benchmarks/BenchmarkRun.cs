@@ -127,6 +127,12 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             resetCases.Add(await ResetAsync(extension, resetBundle, $"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
             resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", servers[2].ExtensionUri(resetBundle), servers[2].ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
             resetCases.Add(await ResetAsync(extension, resetBundle, "local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false));
+            if (await NullExtension.BuildAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false) is { } floor)
+            {
+                var calibration = new ExtensionRunner(floor, scratch, options.MemoryMb, verifyPublished: false);
+                resetCases.Add(await ResetAsync(calibration, resetBundle, "floor: do-nothing C extension (register + next only)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false) with { IsCalibration = true });
+            }
+
             scratch.Clear();
         }
 
