@@ -55,6 +55,11 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
 
             return 0;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            log.Debug("interrupted");
+            return 130;
+        }
         finally
         {
             await lifecycle.ShutdownAsync(CancellationToken.None).ConfigureAwait(false);

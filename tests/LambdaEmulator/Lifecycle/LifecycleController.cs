@@ -18,7 +18,7 @@ public sealed class LifecycleController(
     EmulatorOptions options, ExecutionEnvironment environment, LambdaLog log, TelemetryHub telemetry, TimeProvider time)
 {
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromMilliseconds(2_000);
-    private static readonly TimeSpan MemorySampleInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MemorySampleInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly List<SandboxProcess> _processes = [];
     private readonly Freezer _freezer = new(options.Freeze);
@@ -348,7 +348,7 @@ public sealed class LifecycleController(
             }
 
             var command = Path.Combine(_paths.Opt, "extensions", name);
-            Track(state, SandboxProcess.Start(name, LogSource.Extension, [command], variables, _paths.Opt, _isolation, log));
+            Track(state, SandboxProcess.Start(name, LogSource.Extension, [command], variables, _paths.Task, _isolation, log));
             launched.Add(name);
         }
 
