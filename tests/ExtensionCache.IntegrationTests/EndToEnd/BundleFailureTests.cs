@@ -34,10 +34,17 @@ public sealed class BundleFailureTests(LayerFixture layer, S3ServerFixture s3, I
         Assert.NotEqual(0, run.ExitCode);
         Assert.Empty(run.Responses);
         // The extension says what failed, naming the bundle or the setting, and reports an Extension.* error type.
-        Assert.Contains(run.ExtensionLines, l => l.Contains(expected, StringComparison.OrdinalIgnoreCase));
+        var errorLines = run.ExtensionLines.Where(IsErrorLine).ToList();
+        Assert.NotEmpty(errorLines);
+        Assert.Contains(errorLines, l => l.Contains(expected, StringComparison.OrdinalIgnoreCase));
         Assert.Contains(run.Lines, l => l.Contains("Extension.", StringComparison.Ordinal));
         Assert.Empty(PublishedEntries(tmp, "sample"));
     }
+
+    private static bool IsErrorLine(string line) =>
+        line.Contains("Extension.", StringComparison.Ordinal)
+        || line.Contains("invalid", StringComparison.OrdinalIgnoreCase)
+        || line.Contains("failed", StringComparison.OrdinalIgnoreCase);
 
     private static IEnumerable<string> PublishedEntries(string tmp, string name)
     {
