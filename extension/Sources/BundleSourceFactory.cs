@@ -8,7 +8,7 @@ namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
 /// Creates sources for <c>s3://</c>, <c>https://</c> (and <c>http://</c>) and <c>file://</c> URIs. The S3 client
-/// takes credentials from the standard environment, the region from <c>AWS_REGION</c>, and honours
+/// takes credentials from the standard environment variables (else the SDK's default chain), the region from <c>AWS_REGION</c>, and honours
 /// <c>AWS_ENDPOINT_URL_S3</c> / <c>AWS_ENDPOINT_URL</c> (path-style) for S3-compatible servers.
 /// </summary>
 public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
@@ -101,6 +101,19 @@ public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
             config.ServiceURL = endpoint;
             config.AuthenticationRegion = region;
             config.ForcePathStyle = true;
+        }
+
+        // Read through the same environment as everything else (Lambda puts the role's keys there); the SDK's
+        // default chain covers the other cases.
+        var key = _environment("AWS_ACCESS_KEY_ID");
+        var secret = _environment("AWS_SECRET_ACCESS_KEY");
+        if (!string.IsNullOrEmpty(key) && !string.IsNullOrEmpty(secret))
+        {
+            var token = _environment("AWS_SESSION_TOKEN");
+            AWSCredentials credentials = string.IsNullOrEmpty(token)
+                ? new BasicAWSCredentials(key, secret)
+                : new SessionAWSCredentials(key, secret, token);
+            return new AmazonS3Client(credentials, config);
         }
 
         return new AmazonS3Client(config);

@@ -13,10 +13,11 @@ public sealed class CacheHarness : IDisposable
 {
     public const string CanaryText = "canary";
 
-    private readonly BundleSourceFactory _sources = new(_ => null);
+    private readonly BundleSourceFactory _sources;
 
-    public CacheHarness(CacheLimits? limits = null)
+    public CacheHarness(CacheLimits? limits = null, Func<string, string?>? environment = null)
     {
+        _sources = new BundleSourceFactory(environment ?? (_ => null));
         Root = Temp.Combine("root");
         Canary = Temp.Combine("canary.txt");
         File.WriteAllText(Canary, CanaryText);

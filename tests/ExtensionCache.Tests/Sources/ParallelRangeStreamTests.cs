@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using ExtensionCache.Extension.Sources;
+using ExtensionCache.Tests.Fixtures;
+
+namespace ExtensionCache.Tests.Sources;
+
+public sealed class ParallelRangeStreamTests
+{
+    private static readonly RetryPolicy FastRetry = new(TimeProvider.System, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5);
+
+    [Theory]
+    [InlineData(1_000, 1)]
+    [InlineData(65_536, 3)]
+    [InlineData(300_000, 8)]
+    [InlineData(4_000_000, 4)]
+    [InlineData(777, 16)]
+    public async Task Yields_the_object_in_order_with_its_sha256(int partSize, int concurrency)
+    {
+        var content = RandomBytes(1_048_576 + 123);
+        using var server = new LoopbackHttpServer(content);
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, sha) = await ReadAllAsync(source, info, partSize, concurrency);
+
+        Assert.True(info.SupportsRanges);
+        Assert.Equal(content.Length, info.Length);
+        Assert.Equal(content, bytes);
+        Assert.Equal(SHA256.HashData(content), sha);
+        var parts = (content.Length + partSize - 1) / partSize;
+        Assert.Equal(parts + 1, server.Requests);
+    }
+
+    [Fact]
+    public async Task A_part_that_fails_once_is_retried()
+    {
+        var content = RandomBytes(500_000);
+        using var server = new LoopbackHttpServer(content);
+        server.FailOnceAtOffsets.Add(100_000);
+        server.FailOnceAtOffsets.Add(400_000);
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, sha) = await ReadAllAsync(source, info, 100_000, 3);
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(SHA256.HashData(content), sha);
+        Assert.Equal(1 + 5 + 2, server.Requests);
+    }
+
+    [Fact]
+    public async Task A_part_whose_body_is_cut_short_is_retried()
+    {
+        var content = RandomBytes(300_000);
+        using var server = new LoopbackHttpServer(content);
+        server.TruncateOnceAtOffsets.Add(200_000);
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2);
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(1 + 3 + 1, server.Requests);
+    }
+
+    [Fact]
+    public async Task A_server_without_ranges_is_read_with_one_sequential_get()
+    {
+        var content = RandomBytes(400_000);
+        using var server = new LoopbackHttpServer(content) { SupportsRanges = false };
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, sha) = await ReadAllAsync(source, info, 10_000, 4);
+
+        Assert.False(info.SupportsRanges);
+        Assert.Equal(content, bytes);
+        Assert.Equal(SHA256.HashData(content), sha);
+        Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
+    public async Task File_sources_read_in_parallel_parts()
+    {
+        using var temp = new TempDirectory();
+        var content = RandomBytes(2_000_001);
+        var path = temp.Combine("object.bin");
+        await File.WriteAllBytesAsync(path, content);
+        using var source = new FileBundleSource(path);
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, sha) = await ReadAllAsync(source, info, 65_536, 4);
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(SHA256.HashData(content), sha);
+    }
+
+    private static async Task<(byte[] Bytes, byte[] Sha)> ReadAllAsync(IBundleSource source, SourceInfo info, int partSize, int concurrency)
+    {
+        await using var stream = new ParallelRangeStream(source, info, partSize, concurrency, FastRetry, TimeProvider.System, CancellationToken.None);
+        using var copy = new MemoryStream();
+        var buffer = new byte[12_345];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            copy.Write(buffer, 0, n);
+        }
+
+        var sha = await stream.DrainAndHashAsync(CancellationToken.None);
+        return (copy.ToArray(), sha);
+    }
+
+    private static byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        return bytes;
+    }
+}
