@@ -7,58 +7,68 @@ public sealed class EmulatorCommand
 {
     private readonly Option<string[]> _layer = new("--layer")
     {
+        HelpName = "PATH",
         Description = "Layer zip or folder, unpacked into the sandbox's /opt in the given order (repeatable).",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
     private readonly Option<string?> _function = new("--function")
     {
+        HelpName = "PATH",
         Description = "Function code (zip or folder), unpacked into the sandbox's /var/task (LAMBDA_TASK_ROOT).",
     };
 
     private readonly Option<string> _handler = new("--handler")
     {
+        HelpName = "NAME",
         Description = "Handler name, given to the runtime as _HANDLER.",
         DefaultValueFactory = _ => "handler",
     };
 
     private readonly Option<string[]> _env = new("--env")
     {
+        HelpName = "KEY=VALUE",
         Description = "Function environment variable KEY=VALUE (repeatable).",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
     private readonly Option<string?> _tmp = new("--tmp")
     {
+        HelpName = "DIR",
         Description = "Folder used as the sandbox's /tmp (default: a fresh folder per execution environment).",
     };
 
     private readonly Option<int> _memory = new("--memory")
     {
+        HelpName = "MB",
         Description = "Memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, REPORT Memory Size).",
         DefaultValueFactory = _ => 128,
     };
 
     private readonly Option<double> _timeout = new("--timeout")
     {
+        HelpName = "SECONDS",
         Description = "Function timeout in seconds.",
         DefaultValueFactory = _ => 3,
     };
 
     private readonly Option<double> _initTimeout = new("--init-timeout")
     {
+        HelpName = "SECONDS",
         Description = "INIT phase timeout in seconds.",
         DefaultValueFactory = _ => 10,
     };
 
     private readonly Option<string[]> _invoke = new("--invoke")
     {
+        HelpName = "PAYLOAD|@FILE",
         Description = "One-shot mode: invoke with this payload, or @FILE to read it from a file (repeatable, run in order), then SHUTDOWN and exit. Exit status 0 only if INIT and every invoke succeeded.",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
     private readonly Option<int> _port = new("--port")
     {
+        HelpName = "PORT",
         Description = "Serve mode (no --invoke): port of the RIE-compatible endpoint POST http://127.0.0.1:<port>/2015-03-31/functions/function/invocations.",
         DefaultValueFactory = _ => 9000,
     };
@@ -75,6 +85,7 @@ public sealed class EmulatorCommand
 
     private readonly Option<string> _functionName = new("--function-name")
     {
+        HelpName = "NAME",
         Description = "AWS_LAMBDA_FUNCTION_NAME.",
         DefaultValueFactory = _ => "function",
     };
