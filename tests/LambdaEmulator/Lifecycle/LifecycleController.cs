@@ -151,6 +151,7 @@ public sealed class LifecycleController(
 
         var state = Current;
         _freezer.Thaw(_processes);
+        telemetry.Resume();
         log.Platform(PlatformLines.Start(requestId));
         log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = "$LATEST" });
 
@@ -198,6 +199,11 @@ public sealed class LifecycleController(
         var answer = invocation.Answer!;
         var outcome = Finish(requestId, stopwatch, null, answer.IsError ? "error" : null, startLogged: true, answer);
         _freezer.Freeze(_processes);
+        if (options.Freeze)
+        {
+            telemetry.Pause();
+        }
+
         return outcome;
     }
 
@@ -283,6 +289,7 @@ public sealed class LifecycleController(
         _initialized = false;
         _pendingInitDurationMs = null;
         _freezer.Thaw(_processes);
+        telemetry.Resume();
         var hasExtensions = state.Agents.Count > 0;
         var deadline = time.GetUtcNow() + (hasExtensions ? ShutdownBudget : TimeSpan.Zero);
         var shutdownEvent = JsonSerializer.Serialize(

@@ -8,6 +8,35 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     private readonly HttpClient _http = new();
     private readonly Lock _gate = new();
     private readonly List<TelemetrySubscription> _subscriptions = [];
+    private TaskCompletionSource _thawed = NewOpenGate();
+
+    /// <summary>Holds deliveries while the sandbox is frozen: the subscriber's listener cannot answer then.</summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            if (_thawed.Task.IsCompleted)
+            {
+                _thawed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            _thawed.TrySetResult();
+        }
+    }
+
+    internal Task WhenThawed()
+    {
+        lock (_gate)
+        {
+            return _thawed.Task;
+        }
+    }
 
     public TelemetrySubscription Subscribe(
         string extensionName, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination)
@@ -20,7 +49,7 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
             target.Host = "127.0.0.1";
         }
 
-        var subscription = new TelemetrySubscription(extensionName, categories, buffering, target.Uri, _http, time, diagnostics);
+        var subscription = new TelemetrySubscription(extensionName, categories, buffering, target.Uri, _http, WhenThawed, time, diagnostics);
         lock (_gate)
         {
             _subscriptions.RemoveAll(s => s.ExtensionName == extensionName);
@@ -60,4 +89,11 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static TaskCompletionSource NewOpenGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
 }

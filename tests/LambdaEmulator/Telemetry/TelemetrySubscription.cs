@@ -9,19 +9,21 @@ public sealed class TelemetrySubscription
 {
     private readonly Channel<(string Json, int Bytes)> _events = Channel.CreateUnbounded<(string, int)>();
     private readonly HttpClient _http;
+    private readonly Func<Task> _whenThawed;
     private readonly TimeProvider _time;
     private readonly TextWriter _diagnostics;
     private readonly Task _delivery;
 
     public TelemetrySubscription(
         string extensionName, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination,
-        HttpClient http, TimeProvider time, TextWriter diagnostics)
+        HttpClient http, Func<Task> whenThawed, TimeProvider time, TextWriter diagnostics)
     {
         ExtensionName = extensionName;
         Categories = categories;
         Buffering = buffering;
         Destination = destination;
         _http = http;
+        _whenThawed = whenThawed;
         _time = time;
         _diagnostics = diagnostics;
         _delivery = Task.Run(DeliverAsync);
@@ -84,6 +86,7 @@ public sealed class TelemetrySubscription
     private async Task PostAsync(List<string> batch)
     {
         var body = "[" + string.Join(',', batch) + "]";
+        await _whenThawed().ConfigureAwait(false);
         try
         {
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
