@@ -102,7 +102,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             work.PrepareRoot(options.Bundles);
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             log.Error("root unavailable", ("root", options.Root), ("errorType", RootUnavailableErrorType), ("error", e.Message));
             return new BundleFailure("*", RootUnavailableErrorType, $"cannot prepare the cache root {options.Root}: {e.Message}");

@@ -189,6 +189,23 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unusable_root_fails_init_with_root_unavailable()
+    {
+        var bundle = MakeBundle("deps.zip", ("a.txt", "a"));
+        var blocker = temp.Combine("a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var environment = Environment(("EXTENSION_CACHE_BUNDLES", $"deps=file://{bundle}"));
+        environment["EXTENSION_CACHE_ROOT"] = Path.Combine(blocker, "cache");
+
+        await using var extension = ExtensionProcess.Start(environment);
+
+        Assert.Equal(1, await extension.WaitForExitAsync());
+        var initError = await api.WaitForAsync("/init/error");
+        Assert.Equal("Extension.RootUnavailable", initError.Headers["Lambda-Extension-Function-Error-Type"]);
+        Assert.Contains(blocker, initError.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_refused_register_exits_3()
     {
         api.RegisterStatus = 403;
