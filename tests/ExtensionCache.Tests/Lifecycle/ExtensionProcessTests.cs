@@ -102,7 +102,12 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
         Directory.CreateDirectory(Path.GetDirectoryName(statusFile)!);
         await File.WriteAllTextAsync(statusFile, "stale, from an earlier INIT");
         var staleAtRegister = true;
-        api.OnRegister = () => staleAtRegister = File.Exists(statusFile);
+        var publishedAtRegister = true;
+        api.OnRegister = () =>
+        {
+            staleAtRegister = File.Exists(statusFile);
+            publishedAtRegister = Directory.Exists(Path.Combine(Root, "deps"));
+        };
 
         await using var extension = ExtensionProcess.Start(Environment(
             ("EXTENSION_CACHE_BUNDLES", $"deps=file://{bundle}"),
@@ -110,6 +115,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
 
         await api.WaitForAsync("/event/next");
         Assert.False(staleAtRegister, "a stale status file survived until register");
+        Assert.False(publishedAtRegister, "overlap mode prepared the bundle before register");
         Assert.True(File.Exists(Path.Combine(Root, "deps", "a.txt")), "INIT ended (next) before the bundle was published");
         Assert.Contains("ready", await File.ReadAllTextAsync(statusFile), StringComparison.Ordinal);
         Assert.Contains("mode=overlap", await extension.WaitForLineAsync("registered"), StringComparison.Ordinal);
