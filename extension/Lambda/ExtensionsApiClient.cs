@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using ExtensionCache.Extension.Json;
@@ -27,6 +28,12 @@ public sealed class ExtensionsApiClient : IDisposable
     private static readonly TimeSpan ShortCallTimeout = TimeSpan.FromSeconds(30);
 
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
+
+    // Error messages end up in the Lambda console and logs, never in HTML: keep ' and + readable.
+    private static readonly ExtensionsApiJsonContext Json = new(new JsonSerializerOptions(ExtensionsApiJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     private readonly HttpClient http;
 
@@ -72,7 +79,7 @@ public sealed class ExtensionsApiClient : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(extensionName);
         using var request = new HttpRequestMessage(HttpMethod.Post, RegisterPath);
         request.Headers.Add(NameHeader, extensionName);
-        request.Content = JsonContent(new RegisterRequest([.. events.Select(EventName)]), ExtensionsApiJsonContext.Default.RegisterRequest);
+        request.Content = JsonContent(new RegisterRequest([.. events.Select(EventName)]), Json.RegisterRequest);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ShortCallTimeout);
@@ -83,7 +90,7 @@ public sealed class ExtensionsApiClient : IDisposable
             throw new ExtensionsApiException($"register answered {(int)response.StatusCode} without a {IdentifierHeader} header", response.StatusCode);
         }
 
-        var body = await ReadOptionalAsync(response, ExtensionsApiJsonContext.Default.RegisterResponse, timeout.Token).ConfigureAwait(false);
+        var body = await ReadOptionalAsync(response, Json.RegisterResponse, timeout.Token).ConfigureAwait(false);
         return new ExtensionRegistration(identifier, body?.FunctionName, body?.FunctionVersion, body?.Handler);
     }
 
@@ -97,7 +104,7 @@ public sealed class ExtensionsApiClient : IDisposable
         EventResponse? body;
         try
         {
-            body = JsonSerializer.Deserialize(bytes, ExtensionsApiJsonContext.Default.EventResponse);
+            body = JsonSerializer.Deserialize(bytes, Json.EventResponse);
         }
         catch (JsonException e)
         {
@@ -165,7 +172,7 @@ public sealed class ExtensionsApiClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
         request.Headers.Add(IdentifierHeader, identifier);
         request.Headers.Add(ErrorTypeHeader, errorType);
-        request.Content = JsonContent(new ErrorRequest(errorMessage, errorType, []), ExtensionsApiJsonContext.Default.ErrorRequest);
+        request.Content = JsonContent(new ErrorRequest(errorMessage, errorType, []), Json.ErrorRequest);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ShortCallTimeout);
         using var response = await SendAsync(request, call, timeout.Token).ConfigureAwait(false);
@@ -190,7 +197,7 @@ public sealed class ExtensionsApiClient : IDisposable
 
         using (response)
         {
-            var error = await ReadOptionalAsync(response, ExtensionsApiJsonContext.Default.ErrorRequest, cancellationToken).ConfigureAwait(false);
+            var error = await ReadOptionalAsync(response, Json.ErrorRequest, cancellationToken).ConfigureAwait(false);
             var detail = error?.ErrorMessage is { Length: > 0 } message ? $": {error.ErrorType} {message}" : string.Empty;
             throw new ExtensionsApiException($"{call} answered {(int)response.StatusCode}{detail}", response.StatusCode, error?.ErrorType);
         }

@@ -80,7 +80,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             // The engine has already logged each failure where it happened; here only the decision is logged.
             if (options.OnError == ErrorPolicy.Fail)
             {
-                var message = string.Join("; ", failures.Select(f => $"bundle {f.Name} ({f.ErrorType}): {f.Message}"));
+                var message = string.Join("; ", failures.Select(f => f.Message.Contains(f.Name, StringComparison.Ordinal) ? f.Message : $"bundle {f.Name}: {f.Message}"));
                 return await ReportInitErrorAsync(registration, failures[0].ErrorType, message, cancellationToken).ConfigureAwait(false);
             }
 

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace ExtensionCache.Extension.Logging;
@@ -19,6 +20,9 @@ public sealed class LifecycleLog
     private readonly LogLevel minimum;
     private readonly TimeProvider time;
     private readonly Lock gate = new();
+
+    // Log lines are read by people and CloudWatch, never embedded in HTML: keep ' + < > readable.
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public LifecycleLog(TextWriter output, bool json, LogLevel minimum)
         : this(output, json, minimum, TimeProvider.System)
@@ -93,7 +97,7 @@ public sealed class LifecycleLog
     private string FormatJson(LogLevel level, string message, (string Key, object? Value)[] fields)
     {
         var buffer = new MemoryStream(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("timestamp", time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));

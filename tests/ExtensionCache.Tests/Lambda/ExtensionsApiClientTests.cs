@@ -119,6 +119,7 @@ public sealed class ExtensionsApiClientTests : IAsyncLifetime
         Assert.Equal(init ? "/2020-01-01/extension/init/error" : "/2020-01-01/extension/exit/error", request.Path);
         Assert.Equal("id-7", request.Headers["Lambda-Extension-Identifier"]);
         Assert.Equal("Extension.ConfigInvalid", request.Headers["Lambda-Extension-Function-Error-Type"]);
+        Assert.Contains("EXTENSION_CACHE_MODE='x'", request.Body, StringComparison.Ordinal);
         using var body = JsonDocument.Parse(request.Body);
         Assert.Equal("EXTENSION_CACHE_MODE='x' is not valid", body.RootElement.GetProperty("errorMessage").GetString());
         Assert.Equal("Extension.ConfigInvalid", body.RootElement.GetProperty("errorType").GetString());

@@ -55,6 +55,18 @@ public sealed class LifecycleLogTests
     }
 
     [Fact]
+    public void Json_lines_stay_readable()
+    {
+        var (log, output) = Create(json: true);
+        log.Error("EXTENSION_CACHE_MODE='x' is not valid", ("version", "1.0.0+abc"), ("path", "<root>/a"));
+
+        var line = Assert.Single(Lines(output));
+        Assert.Contains("\"message\":\"EXTENSION_CACHE_MODE='x' is not valid\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"version\":\"1.0.0+abc\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"path\":\"<root>/a\"", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Lines_below_the_minimum_level_are_dropped()
     {
         var (log, output) = Create(json: false, LogLevel.Warn);
