@@ -8,7 +8,8 @@ public static class HelpText
         An AWS Lambda external extension. During INIT it fetches each configured bundle (zip, tar.gz or tar.zst)
         from S3, HTTP(S) or a local file, unpacks it under the cache root, verifies it, publishes it atomically
         at <root>/<name>, writes <root>/.status/<name>.json, and then waits for SHUTDOWN.
-        Lambda starts it from /opt/extensions/extension-cache; its file name is its extension name.
+        Lambda starts it from /opt/extensions/extension-cache (layer zip: extensions/extension-cache); its file
+        name is its extension name. It registers for SHUTDOWN only, so it never holds an invoke back.
 
         Usage: extension-cache            run as a Lambda extension (needs AWS_LAMBDA_RUNTIME_API)
                extension-cache --help     this text
@@ -17,7 +18,7 @@ public static class HelpText
         Environment:
           {CacheOptions.BundlesVariable,-30} required. name=uri[;name=uri...]
               uri: s3://bucket/key[?versionId=ID] | https://host/path (e.g. presigned) | http://host/path
-                   (plain HTTP: loopback, test servers, private endpoints only) | file:///absolute/path
+                   (plain HTTP is unencrypted: meant for loopback, test servers, private endpoints) | file:///absolute/path
               optional fragment: #sha256=<64 hex>, #format=zip|tar.gz|tar.zst, both joined with '&'
               format otherwise from the extension: .zip, .tar.gz/.tgz, .tar.zst/.tzst
               name: letters, digits, '.', '_', '-'; not starting with '.'; at most {BundleListParser.MaxNameLength} characters; unique
