@@ -17,8 +17,8 @@ public static class HelpText
 
         Environment:
           {CacheOptions.BundlesVariable,-30} required. name=uri[;name=uri...]
-              uri: s3://bucket/key[?versionId=ID] | https://host/path (e.g. presigned) | http://host/path
-                   (plain HTTP is unencrypted: meant for loopback, test servers, private endpoints) | file:///absolute/path
+              uri: s3://bucket/key[?versionId=ID] | https://host/path (e.g. presigned) | file:///absolute/path
+                   | http://host/path (unencrypted: meant for loopback, test servers, private endpoints)
               optional fragment: #sha256=<64 hex>, #format=zip|tar.gz|tar.zst, both joined with '&'
               format otherwise from the extension: .zip, .tar.gz/.tgz, .tar.zst/.tzst
               name: letters, digits, '.', '_', '-'; not starting with '.'; at most {BundleListParser.MaxNameLength} characters; unique
