@@ -15,7 +15,10 @@ public abstract class EndToEndTestBase : IDisposable
         Layer = layer;
         S3 = s3;
         Emulator = new EmulatorRunner(Layout, output);
+        Output = output;
     }
+
+    protected ITestOutputHelper Output { get; }
 
     protected static RepositoryLayout Layout => RepositoryLayout.Current;
 
@@ -40,7 +43,7 @@ public abstract class EndToEndTestBase : IDisposable
     {
         var zip = BundleArchives.CreateSampleBundle(Layout, Work.Path);
         var key = $"sample/{Guid.NewGuid():N}.zip";
-        return new UploadedBundle(await S3.UploadAsync(key, zip), key, BundleArchives.Sha256(zip));
+        return new UploadedBundle(await S3.UploadAsync(key, zip), key, BundleArchives.Sha256(zip), new FileInfo(zip).Length);
     }
 
     /// <summary>The environment of a function that uses one bundle: the S3 endpoint, credentials and the bundle list.</summary>
@@ -64,6 +67,14 @@ public abstract class EndToEndTestBase : IDisposable
             Environment = environment,
             Invokes = invokes.Length > 0 ? invokes : ["{}"],
         };
+
+    /// <summary>Writes what s3rver served for a bundle to the test output, for the reader of a failure.</summary>
+    protected void LogS3Requests(UploadedBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        Output.WriteLine($"s3rver requests for {bundle.Key} ({bundle.Size} bytes): "
+            + string.Join(", ", S3.RequestsFor(bundle.Key).Select(r => $"{r.Method} {r.Status} {r.Bytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}")));
+    }
 
     public void Dispose()
     {

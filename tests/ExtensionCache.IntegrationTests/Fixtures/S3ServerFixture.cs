@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -9,8 +10,9 @@ using ExtensionCache.IntegrationTests.Infrastructure;
 namespace ExtensionCache.IntegrationTests.Fixtures;
 
 /// <summary>
-/// A real S3 API: s3rver (pinned in tests/package.json) on a loopback port it picks itself (<c>-p 0</c>, so no
-/// port race), with its data in a temp folder. Its request log is kept so tests can count GETs of an object.
+/// A real S3 API: s3rver (pinned in tests/package.json) started by <c>s3rver-host.js</c> (which adds the suffix
+/// ranges s3rver lacks) on a loopback port it picks itself (port 0, so no port race), with its data in a temp
+/// folder. Its request log is kept so tests can tell how many bytes of an object were served.
 /// </summary>
 public sealed partial class S3ServerFixture : IAsyncLifetime
 {
@@ -40,11 +42,12 @@ public sealed partial class S3ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var layout = RepositoryLayout.Current;
-        var script = Path.Combine(layout.TestsNodeModules, "s3rver", "bin", "s3rver.js");
-        if (!File.Exists(script))
+        if (!File.Exists(Path.Combine(layout.TestsNodeModules, "s3rver", "package.json")))
         {
-            throw new InvalidOperationException($"{script} is missing: run `npm ci` in tests/ first.");
+            throw new InvalidOperationException($"s3rver is missing from {layout.TestsNodeModules}: run `npm ci --prefix tests` first.");
         }
+
+        var script = Path.Combine(layout.Root, "tests", "ExtensionCache.IntegrationTests", "Fixtures", "s3rver-host.js");
 
         var startInfo = new ProcessStartInfo("node")
         {
@@ -52,7 +55,7 @@ public sealed partial class S3ServerFixture : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { script, "-d", data.Path, "-a", "127.0.0.1", "-p", "0", "--configure-bucket", Bucket })
+        foreach (var arg in new[] { script, data.Path, Bucket })
         {
             startInfo.ArgumentList.Add(arg);
         }
@@ -96,12 +99,16 @@ public sealed partial class S3ServerFixture : IAsyncLifetime
         return $"s3://{Bucket}/{key}";
     }
 
-    /// <summary>How many requests with this method and a 2xx status s3rver served for the object.</summary>
-    public int CountRequests(string method, string key) =>
-        requests.Count(r => RequestLine().Match(r) is { Success: true } m
-            && m.Groups["method"].Value == method
-            && m.Groups["path"].Value.Split('?')[0] == $"/{Bucket}/{key}"
-            && m.Groups["status"].Value.StartsWith('2'));
+    /// <summary>The requests s3rver served for an object (from its log), oldest first.</summary>
+    public IReadOnlyList<S3Request> RequestsFor(string key) =>
+        [.. requests
+            .Select(r => RequestLine().Match(r))
+            .Where(m => m.Success && m.Groups["path"].Value.Split('?')[0] == $"/{Bucket}/{key}")
+            .Select(m => new S3Request(m.Groups["method"].Value, int.Parse(m.Groups["status"].Value, CultureInfo.InvariantCulture), ParseLength(m.Groups["length"].Value)))];
+
+    /// <summary>Body bytes s3rver sent for successful GETs of an object (approximate: its log rounds to 0.01 kb).</summary>
+    public long BytesServed(string key) =>
+        RequestsFor(key).Where(r => r.Method == "GET" && r.Status is >= 200 and < 300).Sum(r => r.Bytes ?? 0);
 
     public Task DisposeAsync()
     {
@@ -133,7 +140,7 @@ public sealed partial class S3ServerFixture : IAsyncLifetime
         var plain = AnsiEscape().Replace(line, string.Empty);
         if (ListeningLine().Match(plain) is { Success: true } m)
         {
-            listening.TrySetResult(int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture));
+            listening.TrySetResult(int.Parse(m.Groups["port"].Value, CultureInfo.InvariantCulture));
         }
         else
         {
@@ -141,12 +148,35 @@ public sealed partial class S3ServerFixture : IAsyncLifetime
         }
     }
 
+    // koa-logger prints lengths the way the "bytes" package formats them: 300b, 1.67kb, 256kb, 1.2mb; "-" when unknown.
+    private static long? ParseLength(string text)
+    {
+        var match = LengthText().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var value = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+        var scale = match.Groups["unit"].Value switch
+        {
+            "kb" => 1024d,
+            "mb" => 1024d * 1024,
+            "gb" => 1024d * 1024 * 1024,
+            _ => 1d,
+        };
+        return (long)Math.Round(value * scale);
+    }
+
+    [GeneratedRegex(@"^(?<value>\d+(?:\.\d+)?)(?<unit>b|kb|mb|gb)$", RegexOptions.IgnoreCase)]
+    private static partial Regex LengthText();
+
     [GeneratedRegex(@"\x1b\[[0-9;]*m")]
     private static partial Regex AnsiEscape();
 
     [GeneratedRegex(@"listening on 127\.0\.0\.1:(?<port>\d+)")]
     private static partial Regex ListeningLine();
 
-    [GeneratedRegex(@"info: (?<method>[A-Z]+) (?<path>\S+) (?<status>\d{3})")]
+    [GeneratedRegex(@"info: (?<method>[A-Z]+) (?<path>\S+) (?<status>\d{3}) \S+ (?<length>\S+)")]
     private static partial Regex RequestLine();
 }
