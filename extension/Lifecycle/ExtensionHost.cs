@@ -32,7 +32,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         return await RunGuardedAsync(
             async () =>
             {
-                var registration = await RegisterAsync("unknown", cancellationToken).ConfigureAwait(false);
+                var registration = await RegisterAsync("none (invalid configuration)", cancellationToken).ConfigureAwait(false);
                 return await ReportInitErrorAsync(registration, ConfigInvalidErrorType, string.Join("; ", errors), cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
