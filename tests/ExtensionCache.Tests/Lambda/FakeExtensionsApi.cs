@@ -6,9 +6,6 @@ using System.Threading.Channels;
 
 namespace ExtensionCache.Tests.Lambda;
 
-/// <summary>One request the fake API received.</summary>
-public sealed record RecordedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
-
 /// <summary>
 /// A real loopback HTTP server speaking the Extensions API (2020-01-01) the way Lambda does, so the client and
 /// the lifecycle are exercised over real sockets. Events for event/next are queued by the test.
