@@ -20,15 +20,11 @@ public sealed class LifecycleController(
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromMilliseconds(2_000);
     private static readonly TimeSpan MemorySampleInterval = TimeSpan.FromMilliseconds(50);
 
-    private readonly List<SandboxProcess> _processes = [];
-    private readonly Freezer _freezer = new(options.Freeze);
+    private readonly SandboxProcesses _processes = new(options, environment, log, time);
     private readonly MemoryMeter _memory = new();
-    private readonly SandboxPaths _paths = SandboxPaths.For(environment, options.Isolate);
-    private readonly SandboxIsolation _isolation = new(options.Isolate ? environment : null);
     private readonly string _region = options.Environment.GetValueOrDefault("AWS_REGION")
         ?? System.Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
     private LifecycleState _state = new(new HashSet<string>());
-    private int[] _groups = [];
     private SandboxFailure? _lastInitFailure;
     private bool _initialized;
     private double? _pendingInitDurationMs;
@@ -37,7 +33,11 @@ public sealed class LifecycleController(
     public LifecycleState Current => Volatile.Read(ref _state);
 
     /// <summary>host:port of the Runtime/Extensions/Telemetry API listener; set before INIT.</summary>
-    public string RuntimeApi { get; set; } = "";
+    public string RuntimeApi
+    {
+        get => _processes.RuntimeApi;
+        set => _processes.RuntimeApi = value;
+    }
 
     public RegisterResponse RegisterResponseBody(bool withAccountId) =>
         new(options.FunctionName, "$LATEST", options.Handler, withAccountId ? "123456789012" : null);
@@ -45,7 +45,7 @@ public sealed class LifecycleController(
     /// <summary>Runs INIT; false when it failed or timed out (the sandbox is then reset).</summary>
     public async Task<bool> InitAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var state = new LifecycleState(ExtensionFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal)!);
+        var state = new LifecycleState(_processes.ExtensionFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal)!);
         Volatile.Write(ref _state, state);
         _memory.Reset();
         log.Platform(PlatformLines.InitStart(_region));
@@ -57,7 +57,7 @@ public sealed class LifecycleController(
 
         var stopwatch = Stopwatch.StartNew();
         using var sampling = new CancellationTokenSource();
-        var sampler = _memory.SampleUntilCancelledAsync(ProcessGroups, MemorySampleInterval, sampling.Token);
+        var sampler = _memory.SampleUntilCancelledAsync(() => _processes.Groups, MemorySampleInterval, sampling.Token);
         var status = "success";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Max(deadline - time.GetUtcNow(), TimeSpan.Zero));
@@ -150,7 +150,7 @@ public sealed class LifecycleController(
         }
 
         var state = Current;
-        _freezer.Thaw(_processes);
+        _processes.Thaw();
         telemetry.Resume();
         log.Platform(PlatformLines.Start(requestId));
         log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = "$LATEST" });
@@ -163,7 +163,7 @@ public sealed class LifecycleController(
             ApiJsonContext.Default.InvokeEvent);
 
         using var sampling = new CancellationTokenSource();
-        var sampler = _memory.SampleUntilCancelledAsync(ProcessGroups, MemorySampleInterval, sampling.Token);
+        var sampler = _memory.SampleUntilCancelledAsync(() => _processes.Groups, MemorySampleInterval, sampling.Token);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Max(deadline - time.GetUtcNow(), TimeSpan.Zero));
         var timedOutInvoke = false;
@@ -198,7 +198,7 @@ public sealed class LifecycleController(
 
         var answer = invocation.Answer!;
         var outcome = Finish(requestId, stopwatch, null, answer.IsError ? "error" : null, startLogged: true, answer);
-        _freezer.Freeze(_processes);
+        _processes.Freeze();
         if (options.Freeze)
         {
             telemetry.Pause();
@@ -209,7 +209,7 @@ public sealed class LifecycleController(
 
     /// <summary>SHUTDOWN: the end of the execution environment.</summary>
     public Task ShutdownAsync(CancellationToken cancellationToken) =>
-        _processes.Count == 0 ? telemetry.FlushAndClearAsync(cancellationToken) : ShutdownProcessesAsync("spindown", cancellationToken);
+        _processes.IsEmpty ? telemetry.FlushAndClearAsync(cancellationToken) : ShutdownProcessesAsync("spindown", cancellationToken);
 
     private async Task<InvokeOutcome> FinishWithResetAsync(
         string requestId, Stopwatch stopwatch, SandboxFailure failure, string status, CancellationToken cancellationToken)
@@ -288,7 +288,6 @@ public sealed class LifecycleController(
 
         _initialized = false;
         _pendingInitDurationMs = null;
-        _freezer.Thaw(_processes);
         telemetry.Resume();
         var hasExtensions = state.Agents.Count > 0;
         var deadline = time.GetUtcNow() + (hasExtensions ? ShutdownBudget : TimeSpan.Zero);
@@ -297,65 +296,23 @@ public sealed class LifecycleController(
         log.Debug($"SHUTDOWN reason={reason} budget={(deadline - time.GetUtcNow()).TotalMilliseconds:0} ms");
         var notified = state.BeginShutdown(shutdownEvent).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
 
-        foreach (var process in _processes.Where(p => !p.HasExited))
-        {
-            if (process.Source == LogSource.Runtime)
-            {
-                process.Signal(hasExtensions ? ProcessGroupSignals.SigTerm : ProcessGroupSignals.SigKill);
-            }
-            else if (!notified.Contains(process.Name))
-            {
-                process.Signal(ProcessGroupSignals.SigKill);
-            }
-        }
-
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(Max(deadline - time.GetUtcNow(), TimeSpan.Zero));
-        try
-        {
-            await Task.WhenAll(_processes.Select(p => p.Exited)).WaitAsync(budget.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested)
-        {
-            foreach (var process in _processes.Where(p => !p.HasExited))
-            {
-                log.Debug($"SHUTDOWN deadline reached: SIGKILL {process.Name} (pid {process.ProcessGroup})");
-            }
-        }
-
-        // Whatever is left, including background children of processes that already exited.
-        foreach (var process in _processes)
-        {
-            process.Signal(ProcessGroupSignals.SigKill);
-        }
-
-        await Task.WhenAll(_processes.Select(p => p.Exited)).WaitAsync(TimeSpan.FromSeconds(5), time, CancellationToken.None).ConfigureAwait(false);
-        foreach (var process in _processes)
-        {
-            process.Dispose();
-        }
-
-        _processes.Clear();
-        Volatile.Write(ref _groups, []);
+        await _processes.StopAsync(deadline, notified, cancellationToken).ConfigureAwait(false);
         await telemetry.FlushAndClearAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private List<string> LaunchExtensions(LifecycleState state)
     {
-        var variables = new SandboxVariables(options, _paths, RuntimeApi).ForExtension();
         var launched = new List<string>();
-        foreach (var file in ExtensionFiles())
+        foreach (var file in _processes.ExtensionFiles())
         {
             var name = Path.GetFileName(file);
-            if ((File.GetUnixFileMode(file) & UnixFileMode.UserExecute) == 0)
+            if (!_processes.TryStartExtension(file, (process, exitCode) => state.ProcessExited(process.Name, isRuntime: false, exitCode)))
             {
                 log.Platform(PlatformLines.Extension(name, "LaunchError", [], "PermissionDenied"));
                 state.Fail(new SandboxFailure("Extension.LaunchError", $"Extension {name} could not be started: permission denied"));
                 continue;
             }
 
-            var command = Path.Combine(_paths.Opt, "extensions", name);
-            Track(state, SandboxProcess.Start(name, LogSource.Extension, [command], variables, _paths.Task, _isolation, log));
             launched.Add(name);
         }
 
@@ -364,57 +321,21 @@ public sealed class LifecycleController(
 
     private void LaunchRuntime(LifecycleState state)
     {
-        IReadOnlyList<string> command;
-        if (options.Bootstrap.Count > 0)
-        {
-            command = options.Bootstrap;
-        }
-        else if (File.Exists(Path.Combine(environment.Task, "bootstrap")))
-        {
-            command = [Path.Combine(_paths.Task, "bootstrap")];
-        }
-        else if (File.Exists(Path.Combine(environment.Opt, "bootstrap")))
-        {
-            command = [Path.Combine(_paths.Opt, "bootstrap")];
-        }
-        else
+        if (_processes.RuntimeCommand() is not { } command)
         {
             state.Fail(new SandboxFailure("Runtime.InvalidEntrypoint", "No bootstrap in /var/task or /opt and no command after --"));
             return;
         }
 
-        var variables = new SandboxVariables(options, _paths, RuntimeApi).ForRuntime();
         try
         {
-            Track(state, SandboxProcess.Start("runtime", LogSource.Runtime, command, variables, _paths.Task, _isolation, log));
+            _processes.StartRuntime(command, (_, exitCode) => state.ProcessExited("runtime", isRuntime: true, exitCode));
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             state.Fail(new SandboxFailure("Runtime.InvalidEntrypoint", e.Message));
         }
     }
-
-    private void Track(LifecycleState state, SandboxProcess process)
-    {
-        _processes.Add(process);
-        Volatile.Write(ref _groups, [.. _processes.Select(p => p.ProcessGroup)]);
-        log.Debug($"started {process.Name} (pid {process.ProcessGroup})");
-        _ = WatchAsync(state, process);
-    }
-
-    private async Task WatchAsync(LifecycleState state, SandboxProcess process)
-    {
-        var exitCode = await process.Exited.ConfigureAwait(false);
-        log.Debug($"{process.Name} (pid {process.ProcessGroup}) exited with status {exitCode}");
-        state.ProcessExited(process.Name, process.Source == LogSource.Runtime, exitCode);
-    }
-
-    private List<string> ExtensionFiles() =>
-        Directory.Exists(environment.ExtensionsFolder)
-            ? [.. Directory.EnumerateFiles(environment.ExtensionsFolder).Order(StringComparer.Ordinal)]
-            : [];
-
-    private int[] ProcessGroups() => Volatile.Read(ref _groups);
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
