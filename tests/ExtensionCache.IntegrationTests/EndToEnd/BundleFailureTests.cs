@@ -18,13 +18,15 @@ public sealed class BundleFailureTests(LayerFixture layer, S3ServerFixture s3, I
     public async Task FailsInitWithAClearMessageAndPublishesNothing(string failure)
     {
         var bundle = await UploadSampleBundleAsync();
+        var missingKey = $"missing/{Guid.NewGuid():N}.zip";
+        // What one error line of the extension must say: the bundle or setting, and the cause.
         var (environment, expected) = failure switch
         {
-            "missing-object" => (BundleEnvironment($"sample=s3://{S3ServerFixture.Bucket}/missing/{Guid.NewGuid():N}.zip"), "sample"),
-            "bad-uri" => (BundleEnvironment("sample=ftp://example.invalid/bundle.zip"), "sample"),
-            "wrong-sha256" => (BundleEnvironment($"sample={bundle.Uri}#sha256={new string('0', 64)}"), "sha256"),
-            "bad-bundle-list" => (BundleEnvironment("sample"), "EXTENSION_CACHE_BUNDLES"),
-            "bad-mode" => (BundleEnvironment($"sample={bundle.Uri}", ("EXTENSION_CACHE_MODE", "sideways")), "EXTENSION_CACHE_MODE"),
+            "missing-object" => (BundleEnvironment($"sample=s3://{S3ServerFixture.Bucket}/{missingKey}"), new[] { "sample", missingKey }),
+            "bad-uri" => (BundleEnvironment("sample=ftp://example.invalid/bundle.zip"), ["EXTENSION_CACHE_BUNDLES", "sample", "ftp"]),
+            "wrong-sha256" => (BundleEnvironment($"sample={bundle.Uri}#sha256={new string('0', 64)}"), ["sample", "sha256"]),
+            "bad-bundle-list" => (BundleEnvironment("sample"), ["EXTENSION_CACHE_BUNDLES", "sample"]),
+            "bad-mode" => (BundleEnvironment($"sample={bundle.Uri}", ("EXTENSION_CACHE_MODE", "sideways")), ["EXTENSION_CACHE_MODE", "sideways"]),
             _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
         };
         var tmp = NewTmp("env");
@@ -33,11 +35,37 @@ public sealed class BundleFailureTests(LayerFixture layer, S3ServerFixture s3, I
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Empty(run.Responses);
-        // The extension says what failed, naming the bundle or the setting, and reports an Extension.* error type.
         var errorLines = run.ExtensionLines.Where(IsErrorLine).ToList();
-        Assert.NotEmpty(errorLines);
-        Assert.Contains(errorLines, l => l.Contains(expected, StringComparison.OrdinalIgnoreCase));
-        Assert.Contains(run.Lines, l => l.Contains("Extension.", StringComparison.Ordinal));
+        Assert.Contains(errorLines, l => expected.All(e => l.Contains(e, StringComparison.Ordinal)));
+        // INIT failed with an Extension.* error type (the platform's report), and the caller's error says why.
+        Assert.Contains(run.Lines, l => l.StartsWith("INIT_REPORT", StringComparison.Ordinal) && l.Contains("Error Type: Extension.", StringComparison.Ordinal));
+        var error = Assert.Single(run.ErrorBodies);
+        Assert.StartsWith("Extension.", error.GetProperty("errorType").GetString(), StringComparison.Ordinal);
+        Assert.Contains(expected[0], error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        Assert.Empty(PublishedEntries(tmp, "sample"));
+    }
+
+    [Fact]
+    public async Task WithOnErrorContinueTheFunctionReadsTheFailureFromTheStatusFile()
+    {
+        var tmp = NewTmp("env");
+        var environment = BundleEnvironment(
+            $"sample=s3://{S3ServerFixture.Bucket}/missing/{Guid.NewGuid():N}.zip", ("EXTENSION_CACHE_ON_ERROR", "continue"));
+
+        var run = await Emulator.RunAsync(SampleFunctionRequest(tmp, environment));
+
+        // The extension let INIT go on; the sample function's client helper turned the recorded failure into
+        // its own init error, naming the bundle, the status file and the extension's error type.
+        Assert.NotEqual(0, run.ExitCode);
+        var error = Assert.Single(run.ErrorBodies);
+        Assert.Equal("BundleFailedException", error.GetProperty("errorType").GetString());
+        var message = error.GetProperty("errorMessage").GetString()!;
+        Assert.Contains("'sample'", message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(tmp, "extension-cache", ".status", "sample.json"), message, StringComparison.Ordinal);
+        Assert.Contains("Extension.", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Lines, l => l.StartsWith("INIT_REPORT", StringComparison.Ordinal) && l.Contains("Error Type: Extension.", StringComparison.Ordinal));
+        using var status = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(tmp, "extension-cache", ".status", "sample.json")));
+        Assert.Equal("failed", status.RootElement.GetProperty("status").GetString());
         Assert.Empty(PublishedEntries(tmp, "sample"));
     }
 

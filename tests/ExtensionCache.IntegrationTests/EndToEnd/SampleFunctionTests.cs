@@ -39,6 +39,11 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
         Assert.InRange(served, bundle.Size * 99 / 100, (bundle.Size * 2) - 1);
         Assert.Contains(run.ExtensionLines, l => l.Contains("fetching", StringComparison.Ordinal) && l.Contains("bundle=sample", StringComparison.Ordinal));
 
+        // before-register (the default): published before register, so before the runtime even started.
+        Assert.True(
+            LineIndex(run, "published bundle=sample") < LineIndex(run, "registered"),
+            "in before-register mode the extension publishes before it registers");
+
         // Published as the contract says: a link to a complete folder, its manifest, and a ready status.
         var published = Path.Combine(tmp, "extension-cache", "sample");
         Assert.NotNull(new DirectoryInfo(published).LinkTarget);
@@ -105,9 +110,21 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
             tmp, BundleEnvironment($"sample={bundle.Uri}", ("EXTENSION_CACHE_MODE", "overlap")), "{}", "{}", "{}"));
 
         Assert.True(run.ExitCode == 0, $"emulator exit code {run.ExitCode}");
+        // Overlap: the extension registered (letting the runtime start) before the bundle was published.
+        Assert.True(
+            LineIndex(run, "registered") < LineIndex(run, "published bundle=sample"),
+            "in overlap mode the extension registers before it publishes");
         AssertCameFromBundle(run.Responses, bundle, tmp, expectReused: false);
         Assert.Equal([1, 2, 3], run.Responses.Select(a => a.GetProperty("invocationCount").GetInt32()));
         Assert.Single(run.Responses.Select(a => a.GetProperty("pid").GetInt32()).Distinct());
+    }
+
+    /// <summary>Where the extension's line starting with <paramref name="step"/> is in the output (stdout keeps its order).</summary>
+    private static int LineIndex(EmulatorResult run, string step)
+    {
+        var index = run.Lines.ToList().FindIndex(l => l.StartsWith($"{EmulatorResult.ExtensionPrefix} {step}", StringComparison.Ordinal));
+        Assert.True(index >= 0, $"no '{EmulatorResult.ExtensionPrefix} {step}' line");
+        return index;
     }
 
     private static bool IsReuseDecision(string line) =>

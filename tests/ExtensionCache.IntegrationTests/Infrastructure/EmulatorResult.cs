@@ -23,6 +23,10 @@ public sealed partial class EmulatorResult(ProcessResult process)
     /// <summary>The <c>ERROR RequestId: id body</c> lines.</summary>
     public IReadOnlyList<string> Errors => [.. Lines.Where(l => ErrorLine().IsMatch(l))];
 
+    /// <summary>Bodies of the <c>ERROR RequestId: id body</c> lines (<c>errorMessage</c>, <c>errorType</c>), in order.</summary>
+    public IReadOnlyList<JsonElement> ErrorBodies =>
+        [.. Lines.Select(l => ErrorLine().Match(l)).Where(m => m.Success).Select(m => ParseBody(m.Groups["body"].Value))];
+
     /// <summary>The extension's own log lines.</summary>
     public IReadOnlyList<string> ExtensionLines => [.. Lines.Where(l => l.Contains(ExtensionPrefix, StringComparison.Ordinal))];
 
@@ -35,6 +39,6 @@ public sealed partial class EmulatorResult(ProcessResult process)
     [GeneratedRegex(@"^RESPONSE RequestId: (?<id>\S+) (?<body>.*)$")]
     private static partial Regex ResponseLine();
 
-    [GeneratedRegex(@"^ERROR RequestId: (?<id>\S+)")]
+    [GeneratedRegex(@"^ERROR RequestId: (?<id>\S+) (?<body>.*)$")]
     private static partial Regex ErrorLine();
 }

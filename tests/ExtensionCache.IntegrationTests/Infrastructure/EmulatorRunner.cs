@@ -24,6 +24,9 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
         args.Add(request.Function);
         args.Add("--tmp");
         args.Add(request.TmpDirectory);
+        // The invokes take milliseconds; a generous function timeout keeps a loaded CI machine from failing them.
+        args.Add("--timeout");
+        args.Add("10");
         foreach (var (key, value) in request.Environment)
         {
             args.Add("--env");
