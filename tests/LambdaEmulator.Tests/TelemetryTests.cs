@@ -45,6 +45,10 @@ public sealed class TelemetryTests
         }
 
         var events = receiver.Events.Lines;
+        // INIT events published before the subscription existed are delivered too, as Lambda does.
+        Assert.Contains(events, e => e.Contains("\"type\":\"platform.initStart\"", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Contains("\"type\":\"platform.telemetrySubscription\"", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Contains("\"type\":\"platform.initReport\"", StringComparison.Ordinal));
         Assert.Contains(events, e => e.Contains("\"type\":\"platform.start\"", StringComparison.Ordinal));
         Assert.Contains(events, e => e.Contains("\"type\":\"platform.runtimeDone\"", StringComparison.Ordinal));
         Assert.Contains(events, e => e.Contains("\"type\":\"function\"", StringComparison.Ordinal) && e.Contains("[runtime] hello from the function", StringComparison.Ordinal));

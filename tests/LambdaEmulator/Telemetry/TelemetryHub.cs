@@ -8,6 +8,9 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     private readonly HttpClient _http = new();
     private readonly Lock _gate = new();
     private readonly List<TelemetrySubscription> _subscriptions = [];
+    // Events of the current INIT: subscriptions are made during INIT, after it started, and still get its events.
+    private readonly List<(TelemetryCategory Category, string Json)> _initBacklog = [];
+    private bool _initOver;
     private TaskCompletionSource _thawed = NewOpenGate();
 
     /// <summary>Holds deliveries while the sandbox is frozen: the subscriber's listener cannot answer then.</summary>
@@ -54,6 +57,10 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
         {
             _subscriptions.RemoveAll(s => s.ExtensionName == extensionName);
             _subscriptions.Add(subscription);
+            foreach (var (category, json) in _initBacklog.Where(e => categories.Contains(e.Category)))
+            {
+                subscription.Enqueue(json);
+            }
         }
 
         return subscription;
@@ -61,14 +68,19 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
 
     public void Publish(TelemetryCategory category, string type, JsonNode? record)
     {
-        string? json = null;
+        var json = TelemetrySubscription.Serialize(time.GetUtcNow(), type, record);
         lock (_gate)
         {
+            _initOver |= type == "platform.start";
+            if (!_initOver)
+            {
+                _initBacklog.Add((category, json));
+            }
+
             foreach (var subscription in _subscriptions)
             {
                 if (subscription.Categories.Contains(category))
                 {
-                    json ??= TelemetrySubscription.Serialize(time.GetUtcNow(), type, record);
                     subscription.Enqueue(json);
                 }
             }
@@ -83,6 +95,8 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
         {
             subscriptions = [.. _subscriptions];
             _subscriptions.Clear();
+            _initBacklog.Clear();
+            _initOver = false;
         }
 
         await Task.WhenAll(subscriptions.Select(s => s.CompleteAsync(cancellationToken))).ConfigureAwait(false);
