@@ -154,8 +154,9 @@ public sealed class Publisher(string root)
         var temp = $"{path}.{RandomSuffix()}.tmp";
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
+            // No fsync: readers are in the same boot, where rename alone makes the whole file visible at once,
+            // and the extension deletes status files at every start. Saves milliseconds on the reuse path.
             JsonSerializer.Serialize(stream, status, PublishingJsonContext.Default.BundleStatus);
-            stream.Flush(flushToDisk: true);
         }
 
         PosixFileSystem.Rename(temp, path);

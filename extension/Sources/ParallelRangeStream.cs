@@ -34,6 +34,9 @@ public sealed class ParallelRangeStream : Stream
     private long _lastByteTimestamp;
     private bool _disposed;
 
+    // SHA-256 of the ranged parts runs beside the consumer (the inflater), one part at a time in order.
+    private Task _hashChain = Task.CompletedTask;
+
     public ParallelRangeStream(
         IBundleSource source,
         SourceInfo info,
@@ -58,7 +61,7 @@ public sealed class ParallelRangeStream : Stream
         _lastByteTimestamp = _started;
         _partCount = info.SupportsRanges ? (int)((_length + partSize - 1) / partSize) : 0;
         SupportsRanges = info.SupportsRanges;
-        for (var i = 0; i < _concurrency && i < _partCount; i++)
+        for (var i = 0; i < _concurrency - 1 && i < _partCount; i++)
         {
             StartNextPart();
         }
@@ -98,6 +101,7 @@ public sealed class ParallelRangeStream : Stream
             ArrayPool<byte>.Shared.Return(scratch);
         }
 
+        await _hashChain.ConfigureAwait(false);
         return _sha256.GetHashAndReset();
     }
 
@@ -118,6 +122,7 @@ public sealed class ParallelRangeStream : Stream
         if (!SupportsRanges)
         {
             n = await ReadSequentialAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _sha256.AppendData(buffer.Span[..n]);
         }
         else
         {
@@ -131,7 +136,6 @@ public sealed class ParallelRangeStream : Stream
             _currentOffset += n;
         }
 
-        _sha256.AppendData(buffer.Span[..n]);
         _position += n;
         return n;
     }
@@ -168,6 +172,8 @@ public sealed class ParallelRangeStream : Stream
                 await _sequential.DisposeAsync().ConfigureAwait(false);
                 _sequential = null;
             }
+
+            await _hashChain.ConfigureAwait(false);
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
@@ -191,9 +197,23 @@ public sealed class ParallelRangeStream : Stream
             }
 
             _inFlight.Clear();
-            ReturnCurrent();
+            var current = _current;
+            _current = null;
+            var sha256 = _sha256;
+            _hashChain.ContinueWith(
+                _ =>
+                {
+                    if (current is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(current);
+                    }
+
+                    sha256.Dispose();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
             _sequential?.Dispose();
-            _sha256.Dispose();
             _cts.Dispose();
         }
 
@@ -237,29 +257,32 @@ public sealed class ParallelRangeStream : Stream
 
     private async Task AdvancePartAsync()
     {
-        ReturnCurrent();
+        // The consumed part's buffer goes back (once hashed) before the next request starts, so at most
+        // `concurrency` buffers are alive: the one being read and the ones in flight.
+        if (_current is not null)
+        {
+            await _hashChain.ConfigureAwait(false);
+            ArrayPool<byte>.Shared.Return(_current);
+            _current = null;
+        }
+
+        if (_nextPart < _partCount)
+        {
+            StartNextPart();
+        }
+
         if (!_inFlight.TryDequeue(out var next))
         {
             throw new InvalidOperationException("No part left although the object is not finished.");
         }
 
-        _current = await next.ConfigureAwait(false);
+        var part = await next.ConfigureAwait(false);
         var index = _fetchedParts++;
-        _currentLength = (int)Math.Min(_partSize, _length - ((long)index * _partSize));
+        var length = (int)Math.Min(_partSize, _length - ((long)index * _partSize));
+        _current = part;
+        _currentLength = length;
         _currentOffset = 0;
-        if (_nextPart < _partCount)
-        {
-            StartNextPart();
-        }
-    }
-
-    private void ReturnCurrent()
-    {
-        if (_current is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_current);
-            _current = null;
-        }
+        _hashChain = Task.Run(() => _sha256.AppendData(part, 0, length));
     }
 
     private void StartNextPart()
