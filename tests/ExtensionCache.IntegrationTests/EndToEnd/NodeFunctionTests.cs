@@ -7,14 +7,16 @@ namespace ExtensionCache.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// Any runtime: a Node custom runtime with no node_modules of its own requires lodash from a bundle the layer
-/// prepared (the "/tmp/node_modules" scenario).
+/// prepared (the "/tmp/node_modules" scenario), in both modes: in overlap mode runtime.js waits for the status file.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class NodeFunctionTests(LayerFixture layer, S3ServerFixture s3, ITestOutputHelper output)
     : EndToEndTestBase(layer, s3, output)
 {
-    [Fact]
-    public async Task NodeFunctionRequiresLodashFromTheBundle()
+    [Theory]
+    [InlineData("before-register")]
+    [InlineData("overlap")]
+    public async Task NodeFunctionRequiresLodashFromTheBundle(string mode)
     {
         var zip = BundleArchives.CreateNodeBundle(Layout, Work.Path);
         var key = $"node/{Guid.NewGuid():N}.zip";
@@ -27,7 +29,7 @@ public sealed class NodeFunctionTests(LayerFixture layer, S3ServerFixture s3, IT
             Layers = [Layer.LayerZip],
             Function = Layout.NodeSampleDirectory,
             TmpDirectory = tmp,
-            Environment = BundleEnvironment($"node-deps={uri}", ("SAMPLE_BUNDLE", "node-deps")),
+            Environment = BundleEnvironment($"node-deps={uri}", ("SAMPLE_BUNDLE", "node-deps"), ("EXTENSION_CACHE_MODE", mode)),
             Invokes = ["{}", "{}"],
         });
 
