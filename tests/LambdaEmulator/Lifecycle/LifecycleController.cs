@@ -259,7 +259,7 @@ public sealed class LifecycleController(
             var body = failure.Body is { Length: > 0 } given
                 ? given
                 : JsonSerializer.Serialize(new ErrorResponse(failure.ErrorMessage, failure.ErrorType), ApiJsonContext.Default.ErrorResponse);
-            return new InvokeOutcome(requestId, true, body) { SandboxFailed = true };
+            return new InvokeOutcome(requestId, true, body);
         }
 
         return new InvokeOutcome(requestId, answer!.IsError, answer.Body);

@@ -3,8 +3,6 @@ namespace LambdaEmulator.Sandbox;
 /// <summary>Freezes the whole sandbox between invokes, as Lambda does, by stopping every process group.</summary>
 public sealed class Freezer(bool enabled)
 {
-    public bool IsFrozen { get; private set; }
-
     public void Freeze(IEnumerable<SandboxProcess> processes)
     {
         if (!enabled)
@@ -16,8 +14,6 @@ public sealed class Freezer(bool enabled)
         {
             process.Signal(ProcessGroupSignals.SigStop);
         }
-
-        IsFrozen = true;
     }
 
     /// <summary>Always thaws, even when freezing is off: SIGCONT on a running process is harmless.</summary>
@@ -27,7 +23,5 @@ public sealed class Freezer(bool enabled)
         {
             process.Signal(ProcessGroupSignals.SigCont);
         }
-
-        IsFrozen = false;
     }
 }
