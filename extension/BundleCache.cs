@@ -155,6 +155,11 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         byte[] sha256;
         TimeSpan download;
         ZipStreamExtractor? zip = null;
+        if (info.Length == 0)
+        {
+            throw new BundleException(BundleErrorTypes.Integrity, $"{source.DisplayName} is empty (0 bytes), not a {FormatName(bundle.Format)} archive");
+        }
+
         if (bundle.Format == BundleFormat.Zip)
         {
             if (!info.SupportsRanges)

@@ -166,9 +166,9 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
     public void Complete()
     {
         if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException();
-            }
+        {
+            throw new PlatformNotSupportedException();
+        }
 
         foreach (var (path, mode) in _directoryModes.OrderByDescending(d => d.Path.Length))
         {
@@ -240,9 +240,9 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
     private void MakeDirectory(string entry, string path)
     {
         if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException();
-            }
+        {
+            throw new PlatformNotSupportedException();
+        }
 
         try
         {

@@ -68,6 +68,23 @@ public sealed class ZipRoundTripTests : IDisposable
         AssertNodeModulesLike(result.PublishedPath);
     }
 
+    [Fact]
+    public async Task A_zip64_archive_with_more_than_65535_entries_round_trips()
+    {
+        using var harness = new CacheHarness(new CacheLimits(1L << 30, 100_000, 4, 1 << 20));
+        const int Count = 65_600;
+        var entries = Enumerable.Range(0, Count).Select(i => ArchiveEntry.File($"d{i % 200}/f{i}", i % 1000 == 0 ? $"file {i}" : string.Empty));
+        var zip = ArchiveBuilder.Zip(entries);
+        Assert.True(zip.AsSpan().IndexOf((ReadOnlySpan<byte>)[0x50, 0x4b, 0x06, 0x06]) > 0, "the archive has a ZIP64 end record");
+        var spec = harness.FileBundle("z64", zip);
+        harness.Cache.PrepareRoot([spec]);
+
+        var result = await harness.Cache.PrepareAsync(spec, CancellationToken.None);
+
+        Assert.Equal(Count, result.Files);
+        Assert.Equal("file 65000", File.ReadAllText(Path.Join(result.PublishedPath, "d0/f65000")));
+    }
+
     internal static void AssertNodeModulesLike(string root)
     {
         Assert.Equal("{\"name\":\"lodash\"}", File.ReadAllText(Path.Join(root, "node_modules/lodash/package.json")));

@@ -46,6 +46,9 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Range start offsets whose first request sends only half the body and then drops the connection.</summary>
     public ISet<long> TruncateOnceAtOffsets { get; } = new HashSet<long>();
 
+    /// <summary>Range start offsets whose first request is never answered (a stalled connection).</summary>
+    public ISet<long> StallOnceAtOffsets { get; } = new HashSet<long>();
+
     public int Requests => Volatile.Read(ref _requests);
 
     public ConcurrentQueue<string> RangeHeaders { get; } = new();
@@ -158,6 +161,17 @@ public sealed class LoopbackHttpServer : IDisposable
                 }
             }
 
+            bool stall;
+            lock (StallOnceAtOffsets)
+            {
+                stall = StallOnceAtOffsets.Contains(start) && _failedOnce.TryAdd(long.MinValue + start, 1);
+            }
+
+            if (stall)
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token);
+            }
+
             var length = (int)(end - start + 1);
             response.StatusCode = 206;
             response.Headers["Content-Range"] = $"bytes {start}-{end}/{content.Length}";
@@ -181,6 +195,7 @@ public sealed class LoopbackHttpServer : IDisposable
         }
         catch (Exception) when (_stop.IsCancellationRequested)
         {
+            response.Abort();
         }
         catch (HttpListenerException)
         {

@@ -67,6 +67,22 @@ public sealed class ParallelRangeStreamTests
     }
 
     [Fact]
+    public async Task A_stalled_part_is_abandoned_and_requested_again()
+    {
+        var content = RandomBytes(300_000);
+        using var server = new LoopbackHttpServer(content);
+        server.StallOnceAtOffsets.Add(100_000);
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(1 + 3 + 1, server.Requests);
+    }
+
+    [Fact]
     public async Task A_server_without_ranges_is_read_with_one_sequential_get()
     {
         var content = RandomBytes(400_000);
@@ -99,9 +115,9 @@ public sealed class ParallelRangeStreamTests
         Assert.Equal(SHA256.HashData(content), sha);
     }
 
-    private static async Task<(byte[] Bytes, byte[] Sha)> ReadAllAsync(IBundleSource source, SourceInfo info, int partSize, int concurrency)
+    private static async Task<(byte[] Bytes, byte[] Sha)> ReadAllAsync(IBundleSource source, SourceInfo info, int partSize, int concurrency, TimeSpan? partTimeout = null)
     {
-        await using var stream = new ParallelRangeStream(source, info, partSize, concurrency, FastRetry, TimeProvider.System, CancellationToken.None);
+        await using var stream = new ParallelRangeStream(source, info, partSize, concurrency, FastRetry, TimeProvider.System, CancellationToken.None, partTimeout);
         using var copy = new MemoryStream();
         var buffer = new byte[12_345];
         int n;
