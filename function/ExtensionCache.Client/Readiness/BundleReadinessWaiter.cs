@@ -25,7 +25,8 @@ public sealed class BundleReadinessWaiter
     /// <summary>
     /// Returns the bundle's published path once its status is <c>ready</c>.
     /// Throws <see cref="BundleFailedException"/> when the status is <c>failed</c> and
-    /// <see cref="BundleWaitTimeoutException"/> when no status appears within <paramref name="timeout"/>.
+    /// <see cref="BundleWaitTimeoutException"/> when no status appears within <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/> waits until <paramref name="cancellationToken"/> is cancelled).
     /// </summary>
     public async Task<string> WaitForBundleAsync(string name, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -44,14 +45,19 @@ public sealed class BundleReadinessWaiter
                     : throw new BundleFailedException(name, statusPath, status.ErrorType, status.ErrorMessage);
             }
 
-            var remaining = timeout - timeProvider.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
+            var wait = pollInterval;
+            if (timeout != Timeout.InfiniteTimeSpan)
             {
-                throw new BundleWaitTimeoutException(name, statusPath, timeout);
+                var remaining = timeout - timeProvider.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                {
+                    throw new BundleWaitTimeoutException(name, statusPath, timeout);
+                }
+
+                wait = remaining < pollInterval ? remaining : pollInterval;
             }
 
-            await watcher.WaitForChangeAsync(remaining < pollInterval ? remaining : pollInterval, timeProvider, cancellationToken)
-                .ConfigureAwait(false);
+            await watcher.WaitForChangeAsync(wait, timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 

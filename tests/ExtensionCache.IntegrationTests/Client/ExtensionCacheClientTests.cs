@@ -72,6 +72,19 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
+    public async Task InfiniteTimeoutWaitsUntilCancelled()
+    {
+        var client = new ExtensionCacheClient(new BundleLocator(root.Path));
+        using var cancel = new CancellationTokenSource();
+        var waiting = client.WaitForBundleAsync("deps", Timeout.InfiniteTimeSpan, cancel.Token);
+        Assert.False(waiting.IsCompleted);
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+    }
+
+    [Fact]
     public void ReadsTheManifestThroughThePublishedLink()
     {
         var store = Directory.CreateDirectory(root.Combine(".store", "deps-v1")).FullName;
