@@ -90,7 +90,7 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
     /// with <c>Extension.BundleTooLarge</c> as soon as the bundle's byte cap would be passed.
     /// </summary>
     public async Task<(long Written, uint Crc)> WriteFileAsync(
-        string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, CancellationToken ct)
+        string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct)
     {
         ClaimNew(entry, path);
         var crc = new Crc32();
@@ -146,6 +146,10 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
             }
 
             File.SetUnixFileMode(handle, ((mode ?? (UnixFileMode)0x1A4) & PermissionBits) | OwnerReadWrite);
+            if (modified is { } time)
+            {
+                File.SetLastWriteTimeUtc(handle, time.UtcDateTime);
+            }
         }
         catch (InvalidDataException ex)
         {

@@ -49,7 +49,7 @@ public sealed class TarStreamExtractor(BundleFormat format)
                 {
                     var path = EntryPathPolicy.Normalize(entry.Name);
                     var content = entry.DataStream ?? Stream.Null;
-                    var (written, _) = await target.WriteFileAsync(entry.Name, path, content, entry.Length, entry.Mode, ct)
+                    var (written, _) = await target.WriteFileAsync(entry.Name, path, content, entry.Length, entry.Mode, entry.ModificationTime, ct)
                         .ConfigureAwait(false);
                     if (written != entry.Length)
                     {

@@ -149,11 +149,43 @@ public static class ZipCentralDirectory
                 compressed,
                 uncompressed,
                 offset,
-                BinaryPrimitives.ReadUInt32LittleEndian(h[38..])));
+                BinaryPrimitives.ReadUInt32LittleEndian(h[38..]),
+                ModifiedTime(h.Slice(46 + nameLength, extraLength), BinaryPrimitives.ReadUInt16LittleEndian(h[14..]), BinaryPrimitives.ReadUInt16LittleEndian(h[12..]))));
             pos += 46 + nameLength + extraLength + commentLength;
         }
 
         return entries;
+    }
+
+    /// <summary>
+    /// The entry's mtime: the extended-timestamp extra field (0x5455, unix seconds) when present, else the DOS
+    /// date and time read as UTC (Lambda's time zone), like Info-ZIP there. Kept so tools that compare mtimes
+    /// (Python's .pyc check) see what was packed.
+    /// </summary>
+    private static DateTimeOffset? ModifiedTime(ReadOnlySpan<byte> extra, ushort dosDate, ushort dosTime)
+    {
+        while (extra.Length >= 4)
+        {
+            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
+            if (4 + size > extra.Length)
+            {
+                break;
+            }
+
+            if (id == 0x5455 && size >= 5 && (extra[4] & 1) != 0)
+            {
+                return DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt32LittleEndian(extra[5..]));
+            }
+
+            extra = extra[(4 + size)..];
+        }
+
+        int year = 1980 + (dosDate >> 9), month = (dosDate >> 5) & 0xF, day = dosDate & 0x1F;
+        int hour = dosTime >> 11, minute = (dosTime >> 5) & 0x3F, second = (dosTime & 0x1F) * 2;
+        return month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) && hour < 24 && minute < 60 && second < 60
+            ? new DateTimeOffset(year, month, day, hour, minute, second, TimeSpan.Zero)
+            : null;
     }
 
     /// <summary>Replaces the 32-bit fields that are 0xFFFFFFFF by the ZIP64 extra field's values, in its fixed order.</summary>

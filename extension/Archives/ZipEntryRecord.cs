@@ -11,7 +11,8 @@ public sealed record ZipEntryRecord(
     long CompressedSize,
     long UncompressedSize,
     long LocalHeaderOffset,
-    uint ExternalAttributes)
+    uint ExternalAttributes,
+    DateTimeOffset? Modified)
 {
     private const int UnixHost = 3;
     private const int TypeMask = 0xF000;

@@ -161,7 +161,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         }
         else
         {
-            var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), ct)
+            var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
             if (written != entry.UncompressedSize)
             {

@@ -26,6 +26,28 @@ public sealed class TarRoundTripTests : IDisposable
         Assert.Contains(format == BundleFormat.TarGz ? "\"tar.gz\"" : "\"tar.zst\"", File.ReadAllText(Path.Join(result.PublishedPath, ".extension-cache-manifest.json")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(BundleFormat.Zip)]
+    [InlineData(BundleFormat.TarGz)]
+    [InlineData(BundleFormat.TarZst)]
+    public async Task File_modification_times_are_kept(BundleFormat format)
+    {
+        var when = new DateTimeOffset(2021, 3, 4, 5, 6, 8, TimeSpan.Zero);
+        var entries = new[] { ArchiveEntry.File("mod.py", "x = 1") with { Modified = when } };
+        var archive = format switch
+        {
+            BundleFormat.Zip => ArchiveBuilder.Zip(entries),
+            BundleFormat.TarGz => ArchiveBuilder.TarGz(entries),
+            _ => ArchiveBuilder.TarZst(entries),
+        };
+        var spec = _harness.FileBundle("times", archive, format);
+        _harness.Cache.PrepareRoot([spec]);
+
+        var result = await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+
+        Assert.Equal(when.UtcDateTime, File.GetLastWriteTimeUtc(Path.Join(result.PublishedPath, "mod.py")));
+    }
+
     [Fact]
     public async Task A_leading_dot_slash_root_entry_is_accepted()
     {

@@ -20,6 +20,11 @@ public static class ArchiveBuilder
                 var zipEntry = zip.CreateEntry(entry.Name, level);
                 var type = entry.LinkTarget is not null ? 0xA000 : entry.IsDirectory ? 0x4000 : 0x8000;
                 zipEntry.ExternalAttributes = (type | entry.Mode) << 16;
+                if (entry.Modified is { } modified)
+                {
+                    zipEntry.LastWriteTime = modified;
+                }
+
                 if (entry.LinkTarget is not null || entry.Content is not null)
                 {
                     using var stream = zipEntry.Open();
@@ -87,6 +92,11 @@ public static class ArchiveBuilder
             }
 
             tarEntry.Mode = (UnixFileMode)entry.Mode;
+            if (entry.Modified is { } modified)
+            {
+                tarEntry.ModificationTime = modified;
+            }
+
             tar.WriteEntry(tarEntry);
         }
 

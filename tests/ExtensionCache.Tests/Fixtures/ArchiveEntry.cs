@@ -1,7 +1,7 @@
 namespace ExtensionCache.Tests.Fixtures;
 
 /// <summary>One entry for a generated archive: a file (content), a directory (name ending in '/'), or a symlink (target).</summary>
-public sealed record ArchiveEntry(string Name, byte[]? Content = null, int Mode = 0, string? LinkTarget = null)
+public sealed record ArchiveEntry(string Name, byte[]? Content = null, int Mode = 0, string? LinkTarget = null, DateTimeOffset? Modified = null)
 {
     public static ArchiveEntry File(string name, string text, int mode = 0x1A4) => new(name, System.Text.Encoding.UTF8.GetBytes(text), mode);
 
