@@ -58,6 +58,19 @@ public sealed class ZipRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task A_streamed_zip_with_data_descriptors_round_trips()
+    {
+        var zip = ArchiveBuilder.Zip(NodeModulesLike(), streamed: true);
+        Assert.NotEqual(0, zip[ZipOffsets.LocalHeader(zip, "node_modules/lodash/cli.js") + 6] & 0x8);
+        var spec = _harness.FileBundle("streamed", zip);
+        _harness.Cache.PrepareRoot([spec]);
+
+        var result = await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+
+        AssertNodeModulesLike(result.PublishedPath);
+    }
+
+    [Fact]
     public async Task Stored_entries_round_trip()
     {
         var spec = _harness.FileBundle("stored", ArchiveBuilder.Zip(NodeModulesLike(), System.IO.Compression.CompressionLevel.NoCompression));

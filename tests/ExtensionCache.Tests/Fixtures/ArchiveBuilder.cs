@@ -10,10 +10,10 @@ public static class ArchiveBuilder
 {
     private const int UnixHost = 3;
 
-    public static byte[] Zip(IEnumerable<ArchiveEntry> entries, CompressionLevel level = CompressionLevel.Fastest)
+    public static byte[] Zip(IEnumerable<ArchiveEntry> entries, CompressionLevel level = CompressionLevel.Fastest, bool streamed = false)
     {
         using var buffer = new MemoryStream();
-        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true, Encoding.UTF8))
+        using (var zip = new ZipArchive(streamed ? new ForwardOnlyWriteStream(buffer) : buffer, ZipArchiveMode.Create, leaveOpen: true, Encoding.UTF8))
         {
             foreach (var entry in entries)
             {

@@ -16,6 +16,8 @@ public sealed class LoopbackHttpServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private int _requests;
+    private int _active;
+    private int _maxActive;
 
     public LoopbackHttpServer(byte[] content, string etag = "\"v1\"")
     {
@@ -48,6 +50,12 @@ public sealed class LoopbackHttpServer : IDisposable
 
     /// <summary>Range start offsets whose first request is never answered (a stalled connection).</summary>
     public ISet<long> StallOnceAtOffsets { get; } = new HashSet<long>();
+
+    /// <summary>Delay before each ranged body, so concurrent requests overlap observably.</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>The most ranged requests the server was answering at the same time.</summary>
+    public int MaxConcurrentRanges => Volatile.Read(ref _maxActive);
 
     public int Requests => Volatile.Read(ref _requests);
 
@@ -170,6 +178,24 @@ public sealed class LoopbackHttpServer : IDisposable
             if (stall)
             {
                 await Task.Delay(Timeout.Infinite, _stop.Token);
+            }
+
+            var active = Interlocked.Increment(ref _active);
+            try
+            {
+                int seen;
+                while (active > (seen = Volatile.Read(ref _maxActive)) && Interlocked.CompareExchange(ref _maxActive, active, seen) != seen)
+                {
+                }
+
+                if (Latency > TimeSpan.Zero)
+                {
+                    await Task.Delay(Latency, _stop.Token);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _active);
             }
 
             var length = (int)(end - start + 1);

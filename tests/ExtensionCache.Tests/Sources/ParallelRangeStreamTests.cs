@@ -32,6 +32,24 @@ public sealed class ParallelRangeStreamTests
         Assert.Equal(parts + 1, server.Requests);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public async Task Requests_in_flight_never_exceed_the_concurrency(int concurrency)
+    {
+        var content = RandomBytes(40 * 10_000);
+        using var server = new LoopbackHttpServer(content) { Latency = TimeSpan.FromMilliseconds(30) };
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, _) = await ReadAllAsync(source, info, 10_000, concurrency);
+
+        Assert.Equal(content, bytes);
+        Assert.InRange(server.MaxConcurrentRanges, Math.Min(2, concurrency), concurrency);
+    }
+
     [Fact]
     public async Task A_part_that_fails_once_is_retried()
     {
