@@ -153,7 +153,7 @@ function New-SampleBundle {
     $bundleZip = Join-Path $artifacts 'sample-bundle.zip'
     $buildDir = Join-Path $artifacts 'sample-bundle-build'
     Write-Step "Building the sample bundle (Greeter.dll) into $bundleZip"
-    & dotnet build (Join-Path $repo 'function/SampleBundle/Greeter/Greeter.csproj') -c Release -o $buildDir --nologo -v quiet -clp:NoSummary | Out-Host
+    & dotnet build (Join-Path $repo 'function/SampleBundle/Greeter/Greeter.csproj') -c Release -o $buildDir --nologo -v quiet | Out-Host
     Remove-Item -Force -ErrorAction SilentlyContinue $bundleZip
     $zip = [System.IO.Compression.ZipFile]::Open($bundleZip, [System.IO.Compression.ZipArchiveMode]::Create)
     try {
@@ -170,7 +170,7 @@ function Invoke-Smoke {
     $bundleZip = New-SampleBundle
     $functionDir = Join-Path $artifacts 'sample-function'
     Write-Step "Publishing the sample function to $functionDir"
-    & dotnet publish (Join-Path $repo 'function/SampleFunction/SampleFunction.csproj') -c Release -o $functionDir --nologo -v quiet -clp:NoSummary
+    & dotnet publish (Join-Path $repo 'function/SampleFunction/SampleFunction.csproj') -c Release -o $functionDir --nologo -v quiet
 
     Write-Step 'Smoke run: the layer and the sample function in the Lambda emulator (two invokes)'
     $bundleUri = [System.Uri]::new($bundleZip).AbsoluteUri
