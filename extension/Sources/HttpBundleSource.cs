@@ -30,8 +30,14 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             return new SourceInfo(0, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
         }
 
-        if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { Length: { } total })
+        if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { Length: { } total } range)
         {
+            if (range.To != total - 1)
+            {
+                // A server that answered the suffix range with some other range: ranges work, the tail is fetched later.
+                return new SourceInfo(total, _etag, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+            }
+
             var tail = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
             return new SourceInfo(total, _etag, SupportsRanges: true, tail);
         }

@@ -30,10 +30,17 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
         {
             using var response = await Call(() => client.GetObjectAsync(request, ct)).ConfigureAwait(false);
             _etag = response.ETag;
-            var total = TotalFromContentRange(response.ContentRange) ?? response.ContentLength;
+            var (end, total) = ParseContentRange(response.ContentRange) ?? (response.ContentLength - 1, response.ContentLength);
+            var version = VersionOf(response.VersionId, response.ETag);
+            if (end != total - 1)
+            {
+                // Some S3-compatible servers (s3rver) answer a suffix range with the object's head: not a tail.
+                return new SourceInfo(total, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+            }
+
             var tail = new byte[response.ContentLength];
             await response.ResponseStream.ReadExactlyAsync(tail, ct).ConfigureAwait(false);
-            return new SourceInfo(total, VersionOf(response.VersionId, response.ETag), SupportsRanges: true, tail);
+            return new SourceInfo(total, version, SupportsRanges: true, tail);
         }
         catch (BundleException ex) when (ex.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.RequestedRangeNotSatisfiable })
         {
@@ -66,11 +73,20 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
     private static string VersionOf(string? version, string? etag) =>
         string.IsNullOrEmpty(version) || version == "null" ? etag ?? string.Empty : version;
 
-    private static long? TotalFromContentRange(string? contentRange)
+    /// <summary>"bytes first-last/total" → (last, total).</summary>
+    private static (long End, long Total)? ParseContentRange(string? contentRange)
     {
-        var slash = contentRange?.LastIndexOf('/') ?? -1;
-        return slash >= 0 && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total)
-            ? total
+        if (contentRange is null)
+        {
+            return null;
+        }
+
+        var dash = contentRange.IndexOf('-', StringComparison.Ordinal);
+        var slash = contentRange.LastIndexOf('/');
+        return dash >= 0 && slash > dash
+            && long.TryParse(contentRange.AsSpan(dash + 1, slash - dash - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var end)
+            && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total)
+            ? (end, total)
             : null;
     }
 

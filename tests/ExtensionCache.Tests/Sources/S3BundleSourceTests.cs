@@ -18,7 +18,11 @@ public sealed class S3BundleSourceTests
     public async Task Downloads_and_publishes_a_zip_from_s3_then_reuses_it_by_etag()
     {
         using var s3 = await S3rverProcess.StartAsync(Bucket);
-        var zip = ArchiveBuilder.Zip(Archives.ZipRoundTripTests.NodeModulesLike());
+        // Larger than the probe's tail, so the central directory is found even though s3rver answers a
+        // suffix range with the object's head.
+        var random = new byte[300_000];
+        new Random(9).NextBytes(random);
+        var zip = ArchiveBuilder.Zip([.. Archives.ZipRoundTripTests.NodeModulesLike(), ArchiveEntry.File("blob.bin", random)]);
         await UploadAsync(s3, "deps/bundle.zip", zip);
         using var harness = new CacheHarness(new CacheLimits(1 << 30, 1000, 3, 1024), Environment(s3));
         var spec = new BundleSpec("deps", new Uri($"s3://{Bucket}/deps/bundle.zip"), BundleFormat.Zip, null);
@@ -28,6 +32,7 @@ public sealed class S3BundleSourceTests
         var second = await harness.Cache.PrepareAsync(spec, CancellationToken.None);
 
         Archives.ZipRoundTripTests.AssertNodeModulesLike(first.PublishedPath);
+        Assert.Equal(random, File.ReadAllBytes(Path.Join(first.PublishedPath, "blob.bin")));
         Assert.False(first.Reused);
         Assert.True(second.Reused);
         Assert.Contains("version", second.ReuseReason, StringComparison.Ordinal);
