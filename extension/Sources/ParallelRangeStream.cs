@@ -21,6 +21,9 @@ public sealed class ParallelRangeStream : Stream
     private readonly TimeSpan _partTimeout;
     private readonly CancellationTokenSource _cts;
     private readonly Queue<Task<byte[]>> _inFlight = new();
+    // A pool of this download's own: its part buffers become garbage with the stream instead of staying
+    // cached in the shared pool (and in the extension's RSS) for the rest of the sandbox's life.
+    private readonly ArrayPool<byte> _pool;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly long _started;
     private readonly int _partCount;
@@ -57,6 +60,7 @@ public sealed class ParallelRangeStream : Stream
         _time = time;
         _partTimeout = partTimeout ?? TimeSpan.FromSeconds(30);
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _pool = ArrayPool<byte>.Create(maxArrayLength: Math.Max(partSize, 16), maxArraysPerBucket: Math.Max(concurrency, 1));
         _started = time.GetTimestamp();
         _lastByteTimestamp = _started;
         _partCount = info.SupportsRanges ? (int)((_length + partSize - 1) / partSize) : 0;
@@ -159,7 +163,7 @@ public sealed class ParallelRangeStream : Stream
             {
                 try
                 {
-                    ArrayPool<byte>.Shared.Return(await task.ConfigureAwait(false));
+                    _pool.Return(await task.ConfigureAwait(false));
                 }
                 catch (Exception)
                 {
@@ -190,7 +194,7 @@ public sealed class ParallelRangeStream : Stream
             foreach (var task in _inFlight)
             {
                 task.ContinueWith(
-                    t => ArrayPool<byte>.Shared.Return(t.Result),
+                    t => _pool.Return(t.Result),
                     CancellationToken.None,
                     TaskContinuationOptions.OnlyOnRanToCompletion,
                     TaskScheduler.Default);
@@ -205,7 +209,7 @@ public sealed class ParallelRangeStream : Stream
                 {
                     if (current is not null)
                     {
-                        ArrayPool<byte>.Shared.Return(current);
+                        _pool.Return(current);
                     }
 
                     sha256.Dispose();
@@ -262,7 +266,7 @@ public sealed class ParallelRangeStream : Stream
         if (_current is not null)
         {
             await _hashChain.ConfigureAwait(false);
-            ArrayPool<byte>.Shared.Return(_current);
+            _pool.Return(_current);
             _current = null;
         }
 
@@ -295,7 +299,7 @@ public sealed class ParallelRangeStream : Stream
 
     private async Task<byte[]> FetchPartAsync(int index, long offset, int length)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var buffer = _pool.Rent(length);
         try
         {
             await _retry.ExecuteAsync(
@@ -331,7 +335,7 @@ public sealed class ParallelRangeStream : Stream
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
             throw;
         }
     }
