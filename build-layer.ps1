@@ -54,8 +54,11 @@ function Fail([string] $text) { throw "build-layer: $text" }
 
 function Publish-Extension {
     Write-Step "Publishing the extension (Native AOT, $($target.Rid)) to $publishDir"
+    # Own bin/obj under artifacts/: another build of the extension in the same tree (tests, benchmarks) cannot
+    # overwrite the native binary while this script copies and zips it.
     $arguments = @('publish', (Join-Path $repo 'extension/ExtensionCache.Extension.csproj'),
-        '-c', 'Release', '-r', $target.Rid, '-o', $publishDir, '--nologo')
+        '-c', 'Release', '-r', $target.Rid, '-o', $publishDir, '--nologo',
+        '-p:UseArtifactsOutput=true', "-p:ArtifactsPath=$(Join-Path $artifacts "build/$Architecture")")
     if ($Architecture -eq 'arm64' -and [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture -ne 'Arm64') {
         $arguments += '-p:CppCompilerAndLinker=clang-14'
         $arguments += '-p:ObjCopyName=aarch64-linux-gnu-objcopy'
