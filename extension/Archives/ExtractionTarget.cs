@@ -250,7 +250,8 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
 
         try
         {
-            // mkdir fails on anything already there, including a symlink: nothing is followed.
+            // The path is new: the staging folder is fresh and every path in it is recorded in _kinds, so no
+            // link can be in the way (files are created with O_EXCL, which also refuses a link).
             Directory.CreateDirectory(Full(path), OwnerAll | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         }
         catch (IOException ex)
