@@ -18,7 +18,7 @@ public sealed class ParallelRangeStream : Stream
     private readonly int _concurrency;
     private readonly RetryPolicy _retry;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _partTimeout;
+    private readonly TimeSpan _stallTimeout;
     private readonly CancellationTokenSource _cts;
     private readonly Queue<Task<byte[]>> _inFlight = new();
     // A pool of this download's own: its part buffers become garbage with the stream instead of staying
@@ -48,7 +48,7 @@ public sealed class ParallelRangeStream : Stream
         RetryPolicy retry,
         TimeProvider time,
         CancellationToken ct,
-        TimeSpan? partTimeout = null)
+        TimeSpan? stallTimeout = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
@@ -58,7 +58,7 @@ public sealed class ParallelRangeStream : Stream
         _concurrency = info.SupportsRanges ? concurrency : 1;
         _retry = retry;
         _time = time;
-        _partTimeout = partTimeout ?? TimeSpan.FromSeconds(30);
+        _stallTimeout = stallTimeout ?? TimeSpan.FromSeconds(5);
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _pool = ArrayPool<byte>.Create(maxArrayLength: Math.Max(partSize, 16), maxArraysPerBucket: Math.Max(concurrency, 1));
         _started = time.GetTimestamp();
@@ -305,14 +305,17 @@ public sealed class ParallelRangeStream : Stream
             await _retry.ExecuteAsync(
                 async (_, ct) =>
                 {
-                    // A part that stalls is abandoned and re-requested rather than waited on.
+                    // A part that stalls (no byte for the stall timeout, e.g. after a freeze longer than the
+                    // server's patience) is abandoned and re-requested rather than waited on; a slow part that
+                    // keeps moving is left alone.
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    timeout.CancelAfter(_partTimeout);
+                    timeout.CancelAfter(_stallTimeout);
                     await using var body = await _source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
                     var read = 0;
                     while (read < length)
                     {
                         var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
+                        timeout.CancelAfter(_stallTimeout);
                         if (n == 0)
                         {
                             throw new TransientSourceException(

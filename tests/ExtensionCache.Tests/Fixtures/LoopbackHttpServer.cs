@@ -51,6 +51,9 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Range start offsets whose first request is never answered (a stalled connection).</summary>
     public ISet<long> StallOnceAtOffsets { get; } = new HashSet<long>();
 
+    /// <summary>When set, each ranged body is sent in five pieces with this pause between them (slow but moving).</summary>
+    public TimeSpan TrickleDelay { get; set; }
+
     /// <summary>Delay before each ranged body, so concurrent requests overlap observably.</summary>
     public TimeSpan Latency { get; set; }
 
@@ -216,7 +219,21 @@ public sealed class LoopbackHttpServer : IDisposable
                 return;
             }
 
-            await response.OutputStream.WriteAsync(content.AsMemory((int)start, length));
+            if (TrickleDelay > TimeSpan.Zero)
+            {
+                var piece = (length + 4) / 5;
+                for (var sent = 0; sent < length; sent += piece)
+                {
+                    await response.OutputStream.WriteAsync(content.AsMemory((int)start + sent, Math.Min(piece, length - sent)));
+                    await response.OutputStream.FlushAsync();
+                    await Task.Delay(TrickleDelay, _stop.Token);
+                }
+            }
+            else
+            {
+                await response.OutputStream.WriteAsync(content.AsMemory((int)start, length));
+            }
+
             response.Close();
         }
         catch (Exception) when (_stop.IsCancellationRequested)

@@ -101,6 +101,23 @@ public sealed class ParallelRangeStreamTests
     }
 
     [Fact]
+    public async Task A_slow_part_that_keeps_moving_is_not_abandoned()
+    {
+        var content = RandomBytes(200_000);
+        using var server = new LoopbackHttpServer(content);
+        using var http = new HttpClient();
+        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+        server.TrickleDelay = TimeSpan.FromMilliseconds(150);
+
+        // Each part takes ~750 ms in all, longer than the 400 ms stall timeout, but never pauses that long.
+        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, TimeSpan.FromMilliseconds(400));
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(1 + 2, server.Requests);
+    }
+
+    [Fact]
     public async Task A_server_without_ranges_is_read_with_one_sequential_get()
     {
         var content = RandomBytes(400_000);
@@ -133,9 +150,9 @@ public sealed class ParallelRangeStreamTests
         Assert.Equal(SHA256.HashData(content), sha);
     }
 
-    private static async Task<(byte[] Bytes, byte[] Sha)> ReadAllAsync(IBundleSource source, SourceInfo info, int partSize, int concurrency, TimeSpan? partTimeout = null)
+    private static async Task<(byte[] Bytes, byte[] Sha)> ReadAllAsync(IBundleSource source, SourceInfo info, int partSize, int concurrency, TimeSpan? stallTimeout = null)
     {
-        await using var stream = new ParallelRangeStream(source, info, partSize, concurrency, FastRetry, TimeProvider.System, CancellationToken.None, partTimeout);
+        await using var stream = new ParallelRangeStream(source, info, partSize, concurrency, FastRetry, TimeProvider.System, CancellationToken.None, stallTimeout);
         using var copy = new MemoryStream();
         var buffer = new byte[12_345];
         int n;
