@@ -16,6 +16,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
 {
     /// <summary>Kept free in the cache root beyond the bundle, for the manifest and the status files.</summary>
     private const long FreeSpaceReserve = 1024 * 1024;
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly string[] ReservedNames = [Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder];
 
     private readonly Publisher _publisher = new(root);
@@ -136,7 +137,16 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     }
 
     private async Task<SourceInfo> ProbeAsync(IBundleSource source, CancellationToken ct) =>
-        await _retry.ExecuteAsync((_, token) => source.ProbeAsync(token), $"probe {source.DisplayName}", ct).ConfigureAwait(false);
+        await _retry.ExecuteAsync(
+            async (_, token) =>
+            {
+                // A probe that hangs (a frozen connection) is retried, not waited on.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(ProbeTimeout);
+                return await source.ProbeAsync(timeout.Token).ConfigureAwait(false);
+            },
+            $"probe {source.DisplayName}",
+            ct).ConfigureAwait(false);
 
     private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, string reason)
     {

@@ -249,10 +249,12 @@ public static class ZipCentralDirectory
             async (_, token) =>
             {
                 var buffer = new byte[length];
-                await using var body = await source.OpenRangeAsync(offset, length, token).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                await using var body = await source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
                 try
                 {
-                    await body.ReadExactlyAsync(buffer, token).ConfigureAwait(false);
+                    await body.ReadExactlyAsync(buffer, timeout.Token).ConfigureAwait(false);
                 }
                 catch (EndOfStreamException ex)
                 {
