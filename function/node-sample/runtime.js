@@ -41,8 +41,8 @@ function call(method, urlPath, body, headers = {}) {
   });
 }
 
-function errorBody(error) {
-  return JSON.stringify({ errorMessage: error.message, errorType: error.name || 'Error', stackTrace: (error.stack || '').split('\n') });
+function errorBody(error, errorType) {
+  return JSON.stringify({ errorMessage: error.message, errorType, stackTrace: (error.stack || '').split('\n') });
 }
 
 async function main() {
@@ -53,7 +53,7 @@ async function main() {
     lodash = require(lodashPath);
   } catch (error) {
     console.error(`[node-sample] init failed: ${error.message}`);
-    await call('POST', '/runtime/init/error', errorBody(error), { 'Lambda-Runtime-Function-Error-Type': 'Runtime.BundleNotReady' });
+    await call('POST', '/runtime/init/error', errorBody(error, 'Runtime.BundleNotReady'), { 'Lambda-Runtime-Function-Error-Type': 'Runtime.BundleNotReady' });
     process.exit(1);
   }
 
@@ -73,7 +73,7 @@ async function main() {
       };
       await call('POST', `/runtime/invocation/${requestId}/response`, JSON.stringify(answer));
     } catch (error) {
-      await call('POST', `/runtime/invocation/${requestId}/error`, errorBody(error), { 'Lambda-Runtime-Function-Error-Type': 'Runtime.HandlerError' });
+      await call('POST', `/runtime/invocation/${requestId}/error`, errorBody(error, 'Runtime.HandlerError'), { 'Lambda-Runtime-Function-Error-Type': 'Runtime.HandlerError' });
     }
   }
 }
