@@ -232,9 +232,18 @@ public sealed class ParallelRangeStream : Stream
             _cts.Token).ConfigureAwait(false);
         var want = (int)Math.Min(buffer.Length, _length - _position);
         int n;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct, _cts.Token);
+        stall.CancelAfter(_stallTimeout);
         try
         {
-            n = await _sequential.ReadAsync(buffer[..want], ct).ConfigureAwait(false);
+            n = await _sequential.ReadAsync(buffer[..want], stall.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && !_cts.IsCancellationRequested)
+        {
+            throw new Publishing.BundleException(
+                Publishing.BundleErrorTypes.FetchFailed,
+                $"{_source.DisplayName}: no byte for {_stallTimeout.TotalSeconds:0.#} s at byte {_position} of {_length}, and the server does not support ranges to resume",
+                ex);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
