@@ -66,9 +66,9 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
 
         var servers = new[]
         {
-            new BundleServer($"nginx {LambdaLikeRateMib} MiB/s/conn", "nginx limit_rate per connection", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", new Dictionary<string, string>()),
-            new BundleServer("nginx uncapped", "nginx, no limit", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", new Dictionary<string, string>()),
-            new BundleServer("s3rver", "s3rver 3.7.1", s3.PresignedUrl, b => $"s3://{S3rverServer.Bucket}/{b.Key}", s3.ExtensionEnvironment()),
+            new BundleServer($"nginx {LambdaLikeRateMib} MiB/s/conn", "nginx limit_rate per connection", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic),
+            new BundleServer("nginx uncapped", "nginx, no limit", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic),
+            new BundleServer("s3rver", "s3rver 3.7.1", s3.PresignedUrl, b => $"s3://{S3rverServer.Bucket}/{b.Key}", s3.ExtensionEnvironment(), null),
         };
 
         var naive = new NaiveRunner(scratch);
@@ -94,17 +94,22 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
                 {
                     foreach (var approach in Downloading)
                     {
-                        if (approach == Approach.ExtensionCache)
+                        if (approach == Approach.ExtensionCache && extension is null)
                         {
-                            if (extension is not null)
-                            {
-                                samples[approach].Add(await Report(bundle, server.Name, approach, run, extension.RunColdAsync(bundle, server.ExtensionUri(bundle), server.ExtensionEnvironment, cancellationToken)).ConfigureAwait(false));
-                            }
+                            continue;
                         }
-                        else
+
+                        var before = server.Traffic?.Invoke();
+                        var running = approach == Approach.ExtensionCache
+                            ? extension!.RunColdAsync(bundle, server.ExtensionUri(bundle), server.ExtensionEnvironment, cancellationToken)
+                            : naive.RunAsync(approach, bundle, server.DownloadUrl(bundle), cancellationToken);
+                        var sample = await Report(bundle, server.Name, approach, run, running).ConfigureAwait(false);
+                        if (before is { } b && server.Traffic?.Invoke() is { } after)
                         {
-                            samples[approach].Add(await Report(bundle, server.Name, approach, run, naive.RunAsync(approach, bundle, server.DownloadUrl(bundle), cancellationToken)).ConfigureAwait(false));
+                            sample = sample with { Requests = after.Requests - b.Requests, ServedBytes = after.Bytes - b.Bytes };
                         }
+
+                        samples[approach].Add(sample);
                     }
                 }
 
@@ -184,7 +189,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
     {
         var sample = await running.ConfigureAwait(false);
         var figures = sample.Error is null
-            ? $"{sample.WallMs,8:0} ms  tmp {Mib(sample.PeakTmpBytes),7} MiB  rss {Mib(sample.PeakRssBytes),6} MiB  idle {Mib(sample.IdleRssBytes),6} MiB{(sample.CpuMs is { } cpu ? $"  cpu {cpu:0} ms  read {Mib(sample.ReadBytes)} MiB" : string.Empty)}"
+            ? $"{sample.WallMs,8:0} ms  tmp {Mib(sample.PeakTmpBytes),7} MiB  rss {Mib(sample.PeakRssBytes),6} MiB  idle {Mib(sample.IdleRssBytes),6} MiB{(sample.CpuMs is { } cpu ? $"  cpu {cpu:0} ms" : string.Empty)}"
             : "FAILED: " + Short(sample.Error);
         Console.WriteLine($"{bundle.Label,-13} {server,-22} {ApproachNames.Of(approach),-36} #{run + 1}  {figures}");
         return sample;

@@ -100,7 +100,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
         var sample = scratch.IsDedicated
             ? new RunSample(wallMs, peakTmp - baseline, final - baseline, peakRss, idle?.RssBytes, error)
             : new RunSample(wallMs, null, null, peakRss, idle?.RssBytes, error);
-        return sample with { CpuMs = counters?.CpuMs, ReadBytes = counters?.ReadBytes };
+        return sample with { CpuMs = counters?.CpuMs };
     }
 
     private static RunSample Failed(string error) => new(0, null, null, null, null, error);

@@ -12,6 +12,9 @@ public sealed record RunSample(
     /// <summary>The extension's CPU time (user + system) up to its first next.</summary>
     public double? CpuMs { get; init; }
 
-    /// <summary>What the extension read (files and sockets, rchar) up to its first next.</summary>
-    public long? ReadBytes { get; init; }
+    /// <summary>GET requests nginx answered during the run (from its access log).</summary>
+    public int? Requests { get; init; }
+
+    /// <summary>Body bytes nginx sent during the run (from its access log).</summary>
+    public long? ServedBytes { get; init; }
 }

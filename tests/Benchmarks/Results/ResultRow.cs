@@ -20,8 +20,11 @@ public sealed record ResultRow(
     /// <summary>Median CPU time of the extension (user + system) up to its first next.</summary>
     public double? CpuMs { get; init; }
 
-    /// <summary>Median bytes the extension read (rchar: files and sockets).</summary>
-    public long? ReadBytes { get; init; }
+    /// <summary>Median GET requests served by nginx per run.</summary>
+    public long? Requests { get; init; }
+
+    /// <summary>Median body bytes served by nginx per run.</summary>
+    public long? ServedBytes { get; init; }
 
     public static ResultRow From(GeneratedBundle bundle, string server, Approach approach, IReadOnlyList<RunSample> samples)
     {
@@ -40,7 +43,8 @@ public sealed record ResultRow(
             samples.FirstOrDefault(s => s.Error is not null)?.Error)
         {
             CpuMs = Median.Of(ok.Where(s => s.CpuMs.HasValue).Select(s => s.CpuMs!.Value)),
-            ReadBytes = Median.Of(ok.Select(s => s.ReadBytes)),
+            Requests = Median.Of(ok.Select(s => (long?)s.Requests)),
+            ServedBytes = Median.Of(ok.Select(s => s.ServedBytes)),
         };
     }
 

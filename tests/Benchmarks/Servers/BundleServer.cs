@@ -8,4 +8,5 @@ public sealed record BundleServer(
     string Description,
     Func<GeneratedBundle, string> DownloadUrl,
     Func<GeneratedBundle, string> ExtensionUri,
-    IReadOnlyDictionary<string, string> ExtensionEnvironment);
+    IReadOnlyDictionary<string, string> ExtensionEnvironment,
+    Func<(int Requests, long Bytes)>? Traffic);

@@ -24,6 +24,31 @@ public sealed class NginxServer : IAsyncDisposable
 
     public int UncappedPort { get; }
 
+    /// <summary>Requests answered and body bytes sent so far, from the access log (one line per request).</summary>
+    public (int Requests, long Bytes) Traffic()
+    {
+        var path = Path.Combine(_directory, "access.log");
+        if (!File.Exists(path))
+        {
+            return (0, 0);
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var requests = 0;
+        long bytes = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var sent))
+            {
+                requests++;
+                bytes += sent;
+            }
+        }
+
+        return (requests, bytes);
+    }
+
     public static async Task<NginxServer> StartAsync(string root, int rateLimitMib, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("ec-bench-nginx-").FullName;
@@ -37,7 +62,8 @@ public sealed class NginxServer : IAsyncDisposable
             error_log {{directory}}/error.log warn;
             events { worker_connections 1024; }
             http {
-              access_log off;
+              log_format sent '$body_bytes_sent';
+              access_log {{directory}}/access.log sent;
               sendfile on;
               tcp_nopush on;
               keepalive_requests 100000;
