@@ -156,7 +156,7 @@ function New-SampleBundle {
     $bundleZip = Join-Path $artifacts 'sample-bundle.zip'
     $buildDir = Join-Path $artifacts 'sample-bundle-build'
     Write-Step "Building the sample bundle (Greeter.dll) into $bundleZip"
-    & dotnet build (Join-Path $repo 'function/SampleBundle/Greeter/Greeter.csproj') -c Release -o $buildDir --nologo -v quiet | Out-Host
+    & dotnet build (Join-Path $repo 'function/SampleBundle/Greeter/Greeter.csproj') -c Release -o $buildDir --nologo -v quiet -clp:NoSummary | Out-Host
     Remove-Item -Force -ErrorAction SilentlyContinue $bundleZip
     $zip = [System.IO.Compression.ZipFile]::Open($bundleZip, [System.IO.Compression.ZipArchiveMode]::Create)
     try {

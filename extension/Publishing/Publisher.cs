@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using ExtensionCache.Extension.Archives;
 
@@ -105,8 +104,11 @@ public sealed class Publisher(string root)
     }
 
     /// <summary>
-    /// Writes the manifest into the staging folder, flushes it all to disk, moves it into the store and swaps the
-    /// published link to it; then removes the version it replaced. Returns the store folder.
+    /// Writes the manifest into the staging folder, moves it into the store and swaps the published link to it;
+    /// then removes the version it replaced. Returns the store folder.
+    /// No fsync/syncfs: every reader is in the same boot (a sandbox reset kills processes, not the kernel, so the
+    /// page cache survives), where rename(2) alone makes the complete folder visible at once; a lost boot is a new
+    /// execution environment with an empty /tmp. Flushing a bundle of hundreds of MB would only lengthen INIT.
     /// </summary>
     public string Publish(string name, string staging, BundleManifest manifest)
     {
@@ -116,7 +118,6 @@ public sealed class Publisher(string root)
             JsonSerializer.Serialize(stream, manifest, PublishingJsonContext.Default.BundleManifest);
         }
 
-        PosixFileSystem.SyncFileSystemOf(manifestPath);
 
         var storeName = $"{name}-{manifest.Sha256[..16]}";
         var store = Path.Join(root, StoreFolder, storeName);
@@ -133,7 +134,6 @@ public sealed class Publisher(string root)
         var temp = Path.Join(root, $"{LinkTempPrefix}{name}-{RandomSuffix()}");
         File.CreateSymbolicLink(temp, Path.Join(StoreFolder, storeName));
         PosixFileSystem.Rename(temp, link);
-        PosixFileSystem.SyncFileSystemOf(Path.Join(store, EntryPathPolicy.ManifestName));
 
         if (previous is not null)
         {
@@ -196,5 +196,6 @@ public sealed class Publisher(string root)
         }
     }
 
-    private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+    // Unique, not secret: the cryptographic generator would load OpenSSL (~5 ms) on the reuse path.
+    private static string RandomSuffix() => $"{Environment.ProcessId:x}{Random.Shared.Next():x8}";
 }
