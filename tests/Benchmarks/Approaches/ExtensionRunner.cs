@@ -10,7 +10,8 @@ namespace ExtensionCache.Benchmarks.Approaches;
 /// <summary>
 /// (c): the real extension-cache binary, end to end, in its default before-register mode. Its time is process start
 /// to the register request (the bundle is published then, and Lambda would start the runtime); its peak RSS is
-/// VmHWM read while it is parked in its first next, its idle RSS is VmRSS 100 ms later.
+/// VmHWM read while it is parked in its first next, its idle RSS is VmRSS one second later (steady state: the
+/// extension releases its buffers after publishing, which can take longer than 100 ms).
 /// </summary>
 public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, int memoryMb, bool verifyPublished = true)
 {
@@ -24,11 +25,11 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
     public Task<RunSample> RunColdAsync(GeneratedBundle bundle, string uri, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         scratch.Clear();
-        return RunAsync(bundle, uri, environment, cancellationToken);
+        return RunAsync(bundle, uri, environment, cancellationToken, idleHold: TimeSpan.FromSeconds(1));
     }
 
     /// <summary>One run against whatever the root already holds (the reset case when it holds the bundle).</summary>
-    public async Task<RunSample> RunAsync(GeneratedBundle bundle, string uri, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public async Task<RunSample> RunAsync(GeneratedBundle bundle, string uri, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, TimeSpan? idleHold = null)
     {
         await using var api = new MinimalExtensionsApi();
         var info = new ProcessStartInfo(binary);
@@ -69,7 +70,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
         var wallMs = Stopwatch.GetElapsedTime(start, registered).TotalMilliseconds;
         var atNext = ProcStatus.Read(child.Id);
         var counters = ProcCounters.Read(child.Id);
-        await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(idleHold ?? TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
         var idle = ProcStatus.Read(child.Id);
         var peakRss = Math.Max(rss.Stop(), Math.Max(atNext?.PeakRssBytes ?? 0, idle?.PeakRssBytes ?? 0));
         var peakTmp = tmp.Stop();
