@@ -37,5 +37,7 @@ public sealed class BundleCacheWork : IBundleWork, IDisposable
         }
     }
 
+    public void Finish() => sources.Dispose();
+
     public void Dispose() => sources.Dispose();
 }

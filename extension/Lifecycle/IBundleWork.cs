@@ -12,4 +12,7 @@ public interface IBundleWork
 
     /// <summary>Fetch, unpack, verify and publish one bundle (or reuse it); a failure is returned, not thrown.</summary>
     Task<BundleFailure?> PrepareAsync(BundleSpec bundle, CancellationToken cancellationToken);
+
+    /// <summary>Once, after every bundle is prepared: let go of connections, clients and pooled buffers.</summary>
+    void Finish();
 }
