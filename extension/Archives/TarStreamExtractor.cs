@@ -29,6 +29,10 @@ public sealed class TarStreamExtractor(BundleFormat format)
                 name = entry.Name;
                 await ExtractEntryAsync(entry, target, ct).ConfigureAwait(false);
             }
+
+            // The gzip CRC and the zstd checksum sit after the tar end marker: read to the end so they are checked.
+            name = "(end of archive)";
+            await decompressed.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
         {
