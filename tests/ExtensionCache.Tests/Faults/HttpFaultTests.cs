@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Tests.Fixtures;
+
+namespace ExtensionCache.Tests.Faults;
+
+/// <summary>
+/// HTTP faults seen through the whole pipeline (BundleCache over a real loopback server): each failure is a clear
+/// BundleException, the earlier published version stays intact and readable, and staging is left empty.
+/// </summary>
+public sealed class HttpFaultTests : IDisposable
+{
+    private static readonly byte[] V1Payload = RandomNumberGenerator.GetBytes(300_000);
+    private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
+
+    private readonly CacheHarness _harness = new();
+    private readonly LoopbackHttpServer _server = new(Bundle(V1Payload), "\"v1\"");
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        _harness.Dispose();
+    }
+
+    [Fact]
+    public async Task A_503_SlowDown_that_never_ends_is_retried_with_backoff_a_bounded_number_of_times_and_v1_stays()
+    {
+        await PublishV1Async();
+        var before = _server.Requests;
+        ServeV2();
+        _server.StatusOverride = HttpStatusCode.ServiceUnavailable;
+
+        var clock = Stopwatch.StartNew();
+        var error = await FailsAsync();
+
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains("503", error.Message, StringComparison.Ordinal);
+        var attempts = _server.Requests - before;
+        Assert.InRange(attempts, 2, 5);
+
+        // Backoff: at least the first delays (100 ms doubling, with jitter) lie between the attempts.
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(150), $"{attempts} attempts in {clock.ElapsedMilliseconds} ms: no backoff");
+        AssertV1Intact();
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.Forbidden, BundleErrorTypes.AccessDenied)]
+    [InlineData(HttpStatusCode.NotFound, BundleErrorTypes.NotFound)]
+    public async Task A_403_expired_presigned_url_or_a_404_is_not_retried_never_shows_the_signature_and_v1_stays(HttpStatusCode status, string type)
+    {
+        await PublishV1Async();
+        var before = _server.Requests;
+        ServeV2();
+        _server.StatusOverride = status;
+
+        var error = await FailsAsync();
+
+        Assert.Equal(type, error.ErrorType);
+        Assert.Equal(1, _server.Requests - before);
+        Assert.Contains("/bundle.zip", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret123", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Amz", error.Message, StringComparison.Ordinal);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task A_connection_reset_mid_body_is_retried_and_the_bundle_is_exact()
+    {
+        _server.TruncateOnceAtOffsets.Add(0);
+        _server.TruncateOnceAtOffsets.Add(_harness.Limits.PartSizeBytes);
+
+        var result = await PrepareAsync(Spec());
+
+        Assert.Equal(V1Payload, await File.ReadAllBytesAsync(Path.Join(result.PublishedPath, "payload.bin")));
+        AssertStagingEmpty();
+    }
+
+    [Fact]
+    public async Task A_stalled_part_is_abandoned_and_the_bundle_is_exact()
+    {
+        _server.StallOnceAtOffsets.Add(_harness.Limits.PartSizeBytes);
+
+        var clock = Stopwatch.StartNew();
+        var result = await PrepareAsync(Spec());
+
+        Assert.Equal(V1Payload, await File.ReadAllBytesAsync(Path.Join(result.PublishedPath, "payload.bin")));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"recovery took {clock.Elapsed}");
+        AssertStagingEmpty();
+    }
+
+    [Fact]
+    public async Task A_sha256_pin_that_does_not_match_is_BundleIntegrity_nothing_new_is_published_and_v1_stays()
+    {
+        await PublishV1Async();
+        ServeV2();
+        var wrongPin = Convert.ToHexStringLower(SHA256.HashData("neither v1 nor v2"u8));
+
+        var error = await FailsAsync(Spec(wrongPin));
+
+        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Contains(wrongPin, error.Message, StringComparison.OrdinalIgnoreCase);
+        AssertV1Intact();
+    }
+
+    private static byte[] Bundle(byte[] payload) => ArchiveBuilder.Zip(
+        [ArchiveEntry.File("payload.bin", payload), ArchiveEntry.File("version.txt", payload == V1Payload ? "v1" : "v2")]);
+
+    private BundleSpec Spec(string? sha256 = null) => CacheHarness.Spec("deps", _server.ObjectUri, BundleFormat.Zip, sha256);
+
+    private async Task PublishV1Async()
+    {
+        var result = await PrepareAsync(Spec());
+        Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(result.PublishedPath, "version.txt")));
+    }
+
+    private void ServeV2()
+    {
+        _server.Content = Bundle(V2Payload);
+        _server.ETag = "\"v2\"";
+    }
+
+    private async Task<BundleResult> PrepareAsync(BundleSpec spec)
+    {
+        _harness.Cache.PrepareRoot([spec]);
+        return await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+    }
+
+    private async Task<BundleException> FailsAsync(BundleSpec? spec = null)
+    {
+        spec ??= Spec();
+        _harness.Cache.PrepareRoot([spec]);
+        var error = await Assert.ThrowsAsync<BundleException>(() => _harness.Cache.PrepareAsync(spec, CancellationToken.None));
+        Assert.Contains("deps", error.Message, StringComparison.Ordinal);
+        return error;
+    }
+
+    private void AssertV1Intact()
+    {
+        var published = Path.Join(_harness.Root, "deps");
+        Assert.Equal("v1", File.ReadAllText(Path.Join(published, "version.txt")));
+        Assert.Equal(V1Payload, File.ReadAllBytes(Path.Join(published, "payload.bin")));
+        AssertStagingEmpty();
+        _harness.AssertOutsideUntouched();
+    }
+
+    private void AssertStagingEmpty() =>
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
+}
