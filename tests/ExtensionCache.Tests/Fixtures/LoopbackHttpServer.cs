@@ -15,6 +15,8 @@ public sealed class LoopbackHttpServer : IDisposable
     private readonly ConcurrentDictionary<long, int> _failedOnce = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requests;
     private int _active;
     private int _maxActive;
@@ -57,12 +59,20 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Delay before each ranged body, so concurrent requests overlap observably.</summary>
     public TimeSpan Latency { get; set; }
 
+    /// <summary>Ranged requests (not the suffix probe) starting at or after this offset wait for <see cref="Release"/>: a download held part-way.</summary>
+    public long HoldFromOffset { get; set; } = long.MaxValue;
+
+    /// <summary>Completes when a request is first held, so a test acts once the earlier parts were served.</summary>
+    public Task Holding => _holding.Task;
+
     /// <summary>The most ranged requests the server was answering at the same time.</summary>
     public int MaxConcurrentRanges => Volatile.Read(ref _maxActive);
 
     public int Requests => Volatile.Read(ref _requests);
 
     public ConcurrentQueue<string> RangeHeaders { get; } = new();
+
+    public void Release() => _release.TrySetResult();
 
     public void Dispose()
     {
@@ -160,6 +170,12 @@ public sealed class LoopbackHttpServer : IDisposable
                 response.Headers["Content-Range"] = $"bytes */{content.Length}";
                 response.Close();
                 return;
+            }
+
+            if (!spec.StartsWith('-') && start >= HoldFromOffset)
+            {
+                _holding.TrySetResult();
+                await _release.Task.WaitAsync(_stop.Token);
             }
 
             lock (FailOnceAtOffsets)

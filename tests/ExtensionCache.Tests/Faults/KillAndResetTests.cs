@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Tests.Fixtures;
+using ExtensionCache.Tests.Lambda;
+using ExtensionCache.Tests.Lifecycle;
+
+namespace ExtensionCache.Tests.Faults;
+
+/// <summary>
+/// The real extension process, killed or terminated while a bundle is half downloaded and half unpacked: the server
+/// holds the download after its first part, so the test acts at a known point and never on a timer.
+/// </summary>
+public sealed class KillAndResetTests : IAsyncLifetime
+{
+    private const int PartBytes = 1 << 20;
+
+    private static readonly byte[][] Payloads = [.. Enumerable.Range(0, 8).Select(_ => RandomNumberGenerator.GetBytes(512 * 1024))];
+
+    private readonly FakeExtensionsApi _api = new();
+    private readonly TempDirectory _temp = new();
+    private readonly LoopbackHttpServer _server = new(ArchiveBuilder.TarGz(Payloads.Select((p, i) => ArchiveEntry.File($"lib/part{i}.bin", p))));
+
+    private string Root => _temp.Combine("cache");
+
+    private string Published => Path.Join(Root, "deps");
+
+    private string Staging => Path.Join(Root, Publisher.StagingFolder);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _server.Release();
+        _server.Dispose();
+        await _api.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task SIGKILL_mid_unpack_never_leaves_a_partial_publish_and_the_next_init_cleans_staging_and_completes()
+    {
+        _server.HoldFromOffset = PartBytes;
+        await using (var killed = ExtensionProcess.Start(Environment()))
+        {
+            await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+            await WaitForStagedFileAsync();
+            Assert.False(Path.Exists(Published), "published while the download was still held");
+
+            await killed.SignalAsync("KILL");
+            await killed.WaitForExitAsync(TimeSpan.FromSeconds(5));
+        }
+
+        Assert.False(Path.Exists(Published), "a killed INIT left a published path");
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Staging));
+
+        _server.HoldFromOffset = long.MaxValue;
+        _server.Release();
+        await using var second = ExtensionProcess.Start(Environment());
+        await _api.WaitForAsync("/event/next", TimeSpan.FromSeconds(30));
+
+        for (var i = 0; i < Payloads.Length; i++)
+        {
+            Assert.Equal(Payloads[i], await File.ReadAllBytesAsync(Path.Join(Published, "lib", $"part{i}.bin")));
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
+        _api.EnqueueShutdown();
+        Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task SIGTERM_during_a_download_exits_within_2_s_and_cleans_staging()
+    {
+        _server.HoldFromOffset = PartBytes;
+        await using var extension = ExtensionProcess.Start(Environment());
+        await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        await WaitForStagedFileAsync();
+
+        await extension.SignalAsync("TERM");
+        await extension.WaitForExitAsync(TimeSpan.FromSeconds(2));
+
+        Assert.False(Path.Exists(Published));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
+    }
+
+    /// <summary>The first part was served; wait (on the file system, bounded) until the extractor has written into staging.</summary>
+    private async Task WaitForStagedFileAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (!(Directory.Exists(Staging) && Directory.EnumerateFiles(Staging, "*", SearchOption.AllDirectories).Any()))
+        {
+            await tick.WaitForNextTickAsync(timeout.Token);
+        }
+    }
+
+    private Dictionary<string, string> Environment() => new()
+    {
+        ["AWS_LAMBDA_RUNTIME_API"] = _api.RuntimeApi,
+        ["EXTENSION_CACHE_ROOT"] = Root,
+        ["EXTENSION_CACHE_BUNDLES"] = $"deps={_server.ObjectUri}#format=tar.gz",
+        ["EXTENSION_CACHE_PART_SIZE_MB"] = "1",
+        ["EXTENSION_CACHE_CONCURRENCY"] = "1",
+    };
+}
