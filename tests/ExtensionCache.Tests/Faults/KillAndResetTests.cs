@@ -83,6 +83,44 @@ public sealed class KillAndResetTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
     }
 
+    [Fact]
+    public async Task Frozen_mid_download_for_longer_than_the_stall_timeout_then_thawed_the_download_recovers()
+    {
+        _server.HoldFromOffset = PartBytes;
+        await using var extension = ExtensionProcess.Start(Environment());
+        await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await extension.SignalAsync("STOP");
+        var requestsWhenFrozen = _server.Requests;
+
+        // The freeze itself is the fault: it must outlast the 5 s stall timeout, so this delay is not a synchronisation.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        await extension.SignalAsync("CONT");
+
+        // Thawed, the extension must notice the stalled part and ask for it again; only then is the server let go.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        using (var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20)))
+        {
+            while (_server.Requests <= requestsWhenFrozen)
+            {
+                await tick.WaitForNextTickAsync(timeout.Token);
+            }
+        }
+
+        _server.HoldFromOffset = long.MaxValue;
+        _server.Release();
+
+        await _api.WaitForAsync("/event/next", TimeSpan.FromSeconds(30));
+        for (var i = 0; i < Payloads.Length; i++)
+        {
+            Assert.Equal(Payloads[i], await File.ReadAllBytesAsync(Path.Join(Published, "lib", $"part{i}.bin")));
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
+        _api.EnqueueShutdown();
+        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+    }
+
     /// <summary>The first part was served; wait (on the file system, bounded) until the extractor has written into staging.</summary>
     private async Task WaitForStagedFileAsync()
     {
