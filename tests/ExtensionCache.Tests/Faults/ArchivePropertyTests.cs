@@ -3,6 +3,7 @@ using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 using FsCheck;
 using FsCheck.Fluent;
+using Xunit.Abstractions;
 
 namespace ExtensionCache.Tests.Faults;
 
@@ -11,7 +12,7 @@ namespace ExtensionCache.Tests.Faults;
 /// replays exactly. The cases are run by hand (not through Check) because preparing a bundle is async.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class ArchivePropertyTests
+public sealed class ArchivePropertyTests(ITestOutputHelper output)
 {
     private const ulong Seed = 0x5EED_2026;
     private const int Trees = 40;
@@ -80,6 +81,8 @@ public sealed class ArchivePropertyTests
 
             harness.AssertOutsideUntouched();
         }
+
+        output.WriteLine($"{format}: {Corruptions} corruptions, {errors} clear errors, {copies} exact copies");
 
         // Most random corruptions must be caught; a suite where every case "succeeds" would prove nothing.
         Assert.True(errors > Corruptions / 2, $"{errors} errors, {copies} exact copies");
