@@ -61,11 +61,13 @@ public static class ArchiveBuilder
         return buffer.ToArray();
     }
 
-    public static byte[] TarZst(IEnumerable<ArchiveEntry> entries)
+    /// <param name="checksum">Write the frame's content checksum, as the zstd command line does by default.</param>
+    public static byte[] TarZst(IEnumerable<ArchiveEntry> entries, bool checksum = false)
     {
         using var buffer = new MemoryStream();
         using (var zstd = new CompressionStream(buffer, level: 3, leaveOpen: true))
         {
+            zstd.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_checksumFlag, checksum ? 1 : 0);
             WriteTar(zstd, entries);
         }
 
