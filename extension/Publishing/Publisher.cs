@@ -104,8 +104,10 @@ public sealed class Publisher(string root)
     }
 
     /// <summary>
-    /// Writes the manifest into the staging folder, moves it into the store and swaps the published link to it;
-    /// then removes the version it replaced. Returns the store folder.
+    /// Writes the manifest into the staging folder, moves it into the store and swaps the published link to it.
+    /// Returns the store folder. The version it replaced stays in the store: a reader that resolved the old link a
+    /// moment ago may still be opening files in it. <see cref="CleanRoot"/> removes it at the next start, before
+    /// register, when no function code is running.
     /// No fsync/syncfs: every reader is in the same boot (a sandbox reset kills processes, not the kernel, so the
     /// page cache survives), where rename(2) alone makes the complete folder visible at once; a lost boot is a new
     /// execution environment with an empty /tmp. Flushing a bundle of hundreds of MB would only lengthen INIT.
@@ -118,7 +120,6 @@ public sealed class Publisher(string root)
             JsonSerializer.Serialize(stream, manifest, PublishingJsonContext.Default.BundleManifest);
         }
 
-
         var storeName = $"{name}-{manifest.Sha256[..16]}";
         var store = Path.Join(root, StoreFolder, storeName);
         for (var n = 2; Path.Exists(store); n++)
@@ -130,19 +131,9 @@ public sealed class Publisher(string root)
         PosixFileSystem.Rename(staging, store);
 
         var link = PublishedPath(name);
-        var previous = new FileInfo(link).LinkTarget;
         var temp = Path.Join(root, $"{LinkTempPrefix}{name}-{RandomSuffix()}");
         File.CreateSymbolicLink(temp, Path.Join(StoreFolder, storeName));
         PosixFileSystem.Rename(temp, link);
-
-        if (previous is not null)
-        {
-            var old = Path.Join(root, StoreFolder, Path.GetFileName(previous.TrimEnd('/')));
-            if (old != store && Directory.Exists(old))
-            {
-                DeleteTree(old);
-            }
-        }
 
         return store;
     }

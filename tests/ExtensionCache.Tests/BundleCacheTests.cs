@@ -60,7 +60,11 @@ public sealed class BundleCacheTests : IDisposable
         Assert.False(updated.Reused);
         Assert.Equal("\"v2\"", updated.Version);
         Assert.Equal("v2", File.ReadAllText(Path.Join(updated.PublishedPath, "a.txt")));
+
+        // The replaced version goes at the next start (before register), leaving only the published one.
+        _harness.Cache.PrepareRoot([spec]);
         Assert.Single(Directory.EnumerateDirectories(Path.Join(_harness.Root, Publisher.StoreFolder)));
+        Assert.Equal("v2", File.ReadAllText(Path.Join(_harness.Root, "web", "a.txt")));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class PublisherTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void Publishing_swaps_a_relative_link_into_the_store_and_removes_the_replaced_version()
+    public void Publishing_swaps_a_relative_link_into_the_store_and_the_next_start_removes_the_replaced_version()
     {
         var first = Publish("lib", "v1", 'a');
         var second = Publish("lib", "v2", 'b');
@@ -25,7 +25,13 @@ public sealed class PublisherTests : IDisposable
         var link = new FileInfo(_publisher.PublishedPath("lib"));
         Assert.Equal(Path.Join(Publisher.StoreFolder, Path.GetFileName(second)), link.LinkTarget);
         Assert.Equal("v2", File.ReadAllText(Path.Join(link.FullName, "marker")));
+
+        // A reader may still be inside the replaced version: it goes at the next start, not at the swap.
+        Assert.True(Directory.Exists(first));
+        var removed = _publisher.CleanRoot(["lib"]);
+        Assert.Contains(first, removed);
         Assert.False(Directory.Exists(first));
+        Assert.True(Directory.Exists(second));
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(_publisher.Root), p => Path.GetFileName(p).StartsWith(".link-", StringComparison.Ordinal));
     }
 
