@@ -73,7 +73,7 @@ function New-LayerZip([string] $binary) {
     Write-Step "Writing $layerZip"
     New-Item -ItemType Directory -Force -Path $artifacts | Out-Null
     Remove-Item -Force -ErrorAction SilentlyContinue $layerZip
-    # ZipFile rather than Compress-Archive: only ZipFile lets us set the unix mode (ExternalAttributes high 16 bits).
+    # ZipFile rather than PowerShell's archive cmdlet (it drops exec bits): only ZipFile lets us set the unix mode (ExternalAttributes high 16 bits).
     $zip = [System.IO.Compression.ZipFile]::Open($layerZip, [System.IO.Compression.ZipArchiveMode]::Create)
     try {
         $directory = $zip.CreateEntry('extensions/')
