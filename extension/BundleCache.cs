@@ -196,11 +196,11 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         {
             if (zip is not null)
             {
-                await zip.ExtractAsync(stream, target, ct).ConfigureAwait(false);
+                await zip.ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
             }
             else
             {
-                await new TarStreamExtractor(bundle.Format).ExtractAsync(stream, target, ct).ConfigureAwait(false);
+                await new TarStreamExtractor(bundle.Format).ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
             }
 
             sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);

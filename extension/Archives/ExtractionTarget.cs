@@ -9,6 +9,9 @@ namespace ExtensionCache.Extension.Archives;
 /// Writes checked entries into a fresh staging folder. The folder is ours alone, so the kinds recorded here are
 /// authoritative: an entry whose parent is a file or a symlink is refused (nothing is ever written through a
 /// link), files are created with O_EXCL semantics, and caps apply to the bytes actually written.
+/// Paths are claimed by one thread (the archive reader, in archive order); the content of a claimed file may be
+/// written from any thread (<see cref="WriteClaimedFileAsync"/>), which is how <see cref="EntryWriterPool"/>
+/// writes small files in parallel.
 /// </summary>
 public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
 {
@@ -29,7 +32,9 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
 
     public string Root => root;
 
-    public long Bytes { get; private set; }
+    private long _bytes;
+
+    public long Bytes => Interlocked.Read(ref _bytes);
 
     public long Files { get; private set; }
 
@@ -89,18 +94,31 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
     /// <c>Extension.BundleIntegrity</c> as soon as more than <paramref name="declaredSize"/> bytes arrive, and
     /// with <c>Extension.BundleTooLarge</c> as soon as the bundle's byte cap would be passed.
     /// </summary>
-    public async Task<(long Written, uint Crc)> WriteFileAsync(
+    public Task<(long Written, uint Crc)> WriteFileAsync(
         string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct)
     {
+        ClaimFile(entry, path);
+        return WriteClaimedFileAsync(entry, path, content, declaredSize, mode, modified, ct);
+    }
+
+    /// <summary>Records <paramref name="path"/> as a file of this bundle (parents created, caps on entries checked); reader thread only.</summary>
+    public void ClaimFile(string entry, string path)
+    {
         ClaimNew(entry, path);
+        _kinds[path] = EntryKind.File;
+        Files++;
+    }
+
+    /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>
+    public async Task<(long Written, uint Crc)> WriteClaimedFileAsync(
+        string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct)
+    {
         var crc = new Crc32();
         long written = 0;
         var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
         try
         {
             using var handle = OpenNew(entry, path);
-            _kinds[path] = EntryKind.File;
-            Files++;
             while (true)
             {
                 var n = await content.ReadAsync(buffer, ct).ConfigureAwait(false);
@@ -116,7 +134,7 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
                         $"entry '{EntryPathPolicy.Display(entry)}' refused: it unpacks to more than its declared {declared} bytes");
                 }
 
-                if (Bytes + n > maxBytes)
+                if (Interlocked.Add(ref _bytes, n) > maxBytes)
                 {
                     throw new BundleException(
                         BundleErrorTypes.TooLarge,
@@ -132,12 +150,11 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
                 {
                     throw new BundleException(
                         BundleErrorTypes.TooLarge,
-                        $"entry '{EntryPathPolicy.Display(entry)}': no space left in the cache root after {Bytes + n} bytes",
+                        $"entry '{EntryPathPolicy.Display(entry)}': no space left in the cache root after {Bytes} bytes",
                         ex);
                 }
 
                 written += n;
-                Bytes += n;
             }
 
             if (OperatingSystem.IsWindows())

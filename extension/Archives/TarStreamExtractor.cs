@@ -8,11 +8,24 @@ namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
 /// Extracts tar.gz and tar.zst bundles while they stream in: regular files, directories and symlinks that stay
-/// inside the bundle. Hard links, devices and fifos are refused by name.
+/// inside the bundle. Hard links, devices and fifos are refused by name. Small files are written by the workers
+/// of an <see cref="EntryWriterPool"/> while the reader decompresses on.
 /// </summary>
 public sealed class TarStreamExtractor(BundleFormat format)
 {
-    public async Task ExtractAsync(Stream archive, ExtractionTarget target, CancellationToken ct)
+    public async Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
+    {
+        var pool = new EntryWriterPool(target, workers, ct);
+        await using (pool.ConfigureAwait(false))
+        {
+            await ExtractEntriesAsync(archive, target, pool, ct).ConfigureAwait(false);
+            await pool.CompleteAsync().ConfigureAwait(false);
+        }
+
+        target.Complete();
+    }
+
+    private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
         await using var decompressed = format switch
         {
@@ -27,7 +40,7 @@ public sealed class TarStreamExtractor(BundleFormat format)
             while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
             {
                 name = entry.Name;
-                await ExtractEntryAsync(entry, target, ct).ConfigureAwait(false);
+                await ExtractEntryAsync(entry, target, pool, ct).ConfigureAwait(false);
             }
 
             // The gzip CRC and the zstd checksum sit after the tar end marker: read to the end so they are checked.
@@ -41,11 +54,9 @@ public sealed class TarStreamExtractor(BundleFormat format)
                 $"the archive is corrupt or truncated at entry '{EntryPathPolicy.Display(name)}': {ex.Message}",
                 ex);
         }
-
-        target.Complete();
     }
 
-    private static async Task ExtractEntryAsync(TarEntry entry, ExtractionTarget target, CancellationToken ct)
+    private static async Task ExtractEntryAsync(TarEntry entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
         switch (entry.EntryType)
         {
@@ -53,15 +64,19 @@ public sealed class TarStreamExtractor(BundleFormat format)
                 {
                     var path = EntryPathPolicy.Normalize(entry.Name);
                     var content = entry.DataStream ?? Stream.Null;
-                    var (written, _) = await target.WriteFileAsync(entry.Name, path, content, entry.Length, entry.Mode, entry.ModificationTime, ct)
-                        .ConfigureAwait(false);
-                    if (written != entry.Length)
+                    if (EntryWriterPool.Fits(entry.Length))
                     {
-                        throw new BundleException(
-                            BundleErrorTypes.Integrity,
-                            $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {written} of its {entry.Length} bytes were present (truncated archive)");
+                        target.ClaimFile(entry.Name, path);
+                        var data = pool.Rent((int)entry.Length);
+                        await content.ReadExactlyAsync(data.AsMemory(0, (int)entry.Length), ct).ConfigureAwait(false);
+                        await pool.WriteAsync(new EntryWrite(entry.Name, path, data, (int)entry.Length, false, entry.Length, null, entry.Mode, entry.ModificationTime))
+                            .ConfigureAwait(false);
+                        break;
                     }
 
+                    var (written, _) = await target.WriteFileAsync(entry.Name, path, content, entry.Length, entry.Mode, entry.ModificationTime, ct)
+                        .ConfigureAwait(false);
+                    EntryWriterPool.Verify(entry.Name, written, 0, entry.Length, null);
                     break;
                 }
 

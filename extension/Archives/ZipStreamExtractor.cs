@@ -9,8 +9,8 @@ namespace ExtensionCache.Extension.Archives;
 /// <summary>
 /// Extracts a zip from a forward-only stream of the whole archive, guided by its central directory: entries are
 /// visited in local-header order, each local header is checked against its central record, data is inflated
-/// straight into the staging folder, and CRC-32 and size are verified. Hand-written for the reason given on
-/// <see cref="ZipCentralDirectory"/>.
+/// straight into the staging folder (small files by the workers of an <see cref="EntryWriterPool"/>), and CRC-32
+/// and size are verified. Hand-written for the reason given on <see cref="ZipCentralDirectory"/>.
 /// </summary>
 public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
 {
@@ -20,7 +20,19 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
     private const ushort Deflate = 8;
     private const int MaxLinkTargetBytes = 4096;
 
-    public async Task ExtractAsync(Stream archive, ExtractionTarget target, CancellationToken ct)
+    public async Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
+    {
+        var pool = new EntryWriterPool(target, workers, ct);
+        await using (pool.ConfigureAwait(false))
+        {
+            await ExtractEntriesAsync(archive, target, pool, ct).ConfigureAwait(false);
+            await pool.CompleteAsync().ConfigureAwait(false);
+        }
+
+        target.Complete();
+    }
+
+    private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
         var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         long position = 0;
@@ -51,12 +63,10 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
                 throw Corrupt(entry, "its data runs into the central directory (truncated or overlapping archive)");
             }
 
-            await ExtractEntryAsync(archive, entry, target, ct).ConfigureAwait(false);
+            await ExtractEntryAsync(archive, entry, target, pool, ct).ConfigureAwait(false);
             position = dataEnd;
             previous = entry;
         }
-
-        target.Complete();
     }
 
     private static void CheckSupported(ZipEntryRecord entry)
@@ -118,9 +128,28 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         }
     }
 
-    private static async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, CancellationToken ct)
+    private static async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
         var path = EntryPathPolicy.Normalize(entry.Name);
+        if (!entry.IsDirectory && !entry.IsSymlink && EntryWriterPool.Fits(entry.CompressedSize))
+        {
+            target.ClaimFile(entry.Name, path);
+            var stored = pool.Rent((int)entry.CompressedSize);
+            try
+            {
+                await archive.ReadExactlyAsync(stored.AsMemory(0, (int)entry.CompressedSize), ct).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException ex)
+            {
+                throw new BundleException(BundleErrorTypes.Integrity, $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its data (truncated)", ex);
+            }
+
+            await pool.WriteAsync(new EntryWrite(
+                entry.Name, path, stored, (int)entry.CompressedSize, entry.Method == Deflate, entry.UncompressedSize, entry.Crc32, Mode(entry), entry.Modified))
+                .ConfigureAwait(false);
+            return;
+        }
+
         var data = new BoundedReadStream(archive, entry.CompressedSize, owner: null, leaveOpen: true);
         if (entry.IsDirectory)
         {
@@ -163,15 +192,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         {
             var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
-            if (written != entry.UncompressedSize)
-            {
-                throw Corrupt(entry, $"it unpacked to {written} bytes, but the central directory declares {entry.UncompressedSize}");
-            }
-
-            if (crc != entry.Crc32)
-            {
-                throw Corrupt(entry, $"CRC-32 mismatch (computed {crc:x8}, declared {entry.Crc32:x8})");
-            }
+            EntryWriterPool.Verify(entry.Name, written, crc, entry.UncompressedSize, entry.Crc32);
         }
 
         // Whatever the inflater did not need (padding) is skipped so the stream stays aligned.

@@ -7,4 +7,5 @@ namespace ExtensionCache.Extension.Configuration;
 /// <param name="MaxEntries">Files, directories and links in one bundle.</param>
 /// <param name="Concurrency">Ranged requests in flight at once.</param>
 /// <param name="PartSizeBytes">Size of one ranged request.</param>
-public sealed record CacheLimits(long MaxUnpackedBytes, int MaxEntries, int Concurrency, int PartSizeBytes);
+/// <param name="Workers">Threads writing small files while the archive is read (see EntryWriterPool).</param>
+public sealed record CacheLimits(long MaxUnpackedBytes, int MaxEntries, int Concurrency, int PartSizeBytes, int Workers = 2);

@@ -45,6 +45,9 @@ public sealed record CacheOptions(
     public const int DefaultPartSizeMb = 8;
     public const int MaxPartSizeMb = 512;
 
+    public const string WorkersVariable = "EXTENSION_CACHE_WORKERS";
+    public const int MaxWorkers = 64;
+
     public const string LogLevelVariable = "EXTENSION_CACHE_LOG_LEVEL";
 
     public const string MemoryVariable = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
@@ -89,6 +92,7 @@ public sealed record CacheOptions(
         var vCpus = VCpusFor(Read(MemoryVariable));
         var concurrency = ReadInt(Read(ConcurrencyVariable), ConcurrencyVariable, 1, MaxConcurrency, errors) ?? DefaultConcurrency(vCpus);
         var partSizeMb = ReadInt(Read(PartSizeVariable), PartSizeVariable, 1, MaxPartSizeMb, errors) ?? DefaultPartSizeMb;
+        var workers = ReadInt(Read(WorkersVariable), WorkersVariable, 1, MaxWorkers, errors) ?? vCpus;
 
         LogLevel? logLevel = null;
         if (Read(LogLevelVariable) is { } levelText)
@@ -108,7 +112,7 @@ public sealed record CacheOptions(
             throw new CacheOptionsException(errors);
         }
 
-        var limits = new CacheLimits(maxBytes, maxEntries, concurrency, partSizeMb * 1024 * 1024);
+        var limits = new CacheLimits(maxBytes, maxEntries, concurrency, partSizeMb * 1024 * 1024, workers);
         return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel);
     }
 

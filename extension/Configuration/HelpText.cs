@@ -36,6 +36,8 @@ public static class HelpText
                                          {CacheOptions.MemoryVariable}: vCPU = ceil(MB/{CacheOptions.MegabytesPerVCpu}) in 1..{CacheOptions.MaxVCpus},
                                          concurrency = vCPU*{CacheOptions.RequestsPerVCpu} in {CacheOptions.MinDefaultConcurrency}..{CacheOptions.MaxDefaultConcurrency}
           {CacheOptions.PartSizeVariable,-30} size of one ranged request in MiB, 1-{CacheOptions.MaxPartSizeMb}. default {CacheOptions.DefaultPartSizeMb}
+          {CacheOptions.WorkersVariable,-30} threads writing small files while the archive is read, 1-{CacheOptions.MaxWorkers}.
+                                         default: the vCPU count above
           {CacheOptions.LogLevelVariable,-30} TRACE|DEBUG|INFO|WARN|ERROR|FATAL; overrides AWS_LAMBDA_LOG_LEVEL (default INFO)
           AWS_LAMBDA_LOG_FORMAT          JSON for one JSON object per line; otherwise text lines
           AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION and the function role's credentials are used for s3://

@@ -53,12 +53,13 @@ public sealed class CacheOptionsTests
             ("EXTENSION_CACHE_MAX_ENTRIES", "1000"),
             ("EXTENSION_CACHE_CONCURRENCY", "3"),
             ("EXTENSION_CACHE_PART_SIZE_MB", "16"),
+            ("EXTENSION_CACHE_WORKERS", "5"),
             ("EXTENSION_CACHE_LOG_LEVEL", "debug"));
 
         Assert.Equal("/mnt/cache", options.Root);
         Assert.Equal(CacheMode.Overlap, options.Mode);
         Assert.Equal(ErrorPolicy.Continue, options.OnError);
-        Assert.Equal(new CacheLimits(512L * 1024 * 1024, 1000, 3, 16 * 1024 * 1024), options.Limits);
+        Assert.Equal(new CacheLimits(512L * 1024 * 1024, 1000, 3, 16 * 1024 * 1024, 5), options.Limits);
         Assert.Equal(LogLevel.Debug, options.LogLevel);
     }
 
@@ -95,6 +96,7 @@ public sealed class CacheOptionsTests
         var options = CacheOptions.FromEnvironment(name => map.GetValueOrDefault(name));
         Assert.Equal(vCpus, options.VCpus);
         Assert.Equal(concurrency, options.Limits.Concurrency);
+        Assert.Equal(vCpus, options.Limits.Workers);
     }
 
     [Fact]
@@ -196,6 +198,7 @@ public sealed class CacheOptionsTests
     [InlineData("EXTENSION_CACHE_CONCURRENCY", "65", "expected a whole number from 1 to 64")]
     [InlineData("EXTENSION_CACHE_CONCURRENCY", "0", "expected a whole number from 1 to 64")]
     [InlineData("EXTENSION_CACHE_PART_SIZE_MB", "1.5", "expected a whole number from 1 to 512")]
+    [InlineData("EXTENSION_CACHE_WORKERS", "0", "expected a whole number from 1 to 64")]
     [InlineData("EXTENSION_CACHE_LOG_LEVEL", "loud", "expected TRACE, DEBUG, INFO, WARN, ERROR or FATAL")]
     public void Bad_settings_name_the_variable_the_value_and_what_was_expected(string variable, string value, string expected)
     {
@@ -227,7 +230,7 @@ public sealed class CacheOptionsTests
         {
             "EXTENSION_CACHE_BUNDLES", "EXTENSION_CACHE_ROOT", "EXTENSION_CACHE_MODE", "EXTENSION_CACHE_ON_ERROR",
             "EXTENSION_CACHE_MAX_BYTES", "EXTENSION_CACHE_MAX_ENTRIES", "EXTENSION_CACHE_CONCURRENCY",
-            "EXTENSION_CACHE_PART_SIZE_MB", "EXTENSION_CACHE_LOG_LEVEL", "AWS_LAMBDA_LOG_FORMAT",
+            "EXTENSION_CACHE_PART_SIZE_MB", "EXTENSION_CACHE_WORKERS", "EXTENSION_CACHE_LOG_LEVEL", "AWS_LAMBDA_LOG_FORMAT",
         })
         {
             Assert.Contains(variable, help, StringComparison.Ordinal);
