@@ -1,0 +1,123 @@
+using System.Text.Json;
+using ExtensionCache.IntegrationTests.Fixtures;
+using ExtensionCache.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ExtensionCache.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// An INIT that times out in the middle of a download, then the INIT that Lambda retries at the first invoke over
+/// the same /tmp: the real layer and the .NET sample function in the emulator (serve mode), the bundle in s3rver
+/// behind a proxy that sends it at a fixed rate, so the download outlasts the first INIT but fits the retried one.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITestOutputHelper output)
+    : EndToEndTestBase(layer, s3, output)
+{
+    // 12 × 512 KiB of incompressible data at 1 MiB/s: the download needs at least 6 s; the first INIT gets 2.5 s (the
+    // extension logs "fetching" within a few hundred ms of its start), the retried one the function timeout of 30 s.
+    private const int DataFiles = 12;
+    private const int DataFileBytes = 512 * 1024;
+    private const long ProxyBytesPerSecond = 1024 * 1024;
+    private const double InitTimeoutSeconds = 2.5;
+    private const double FunctionTimeoutSeconds = 30;
+
+    [Fact]
+    public async Task AnInitTimedOutMidDownloadIsRetriedAtTheFirstInvokeAndLeavesNoStagingOrOldVersion()
+    {
+        var zip = LargeBundleArchive.Create(Layout, Work.Combine("bundle"), DataFiles, DataFileBytes);
+        var key = $"init-timeout/{Guid.NewGuid():N}.zip";
+        var bundle = new UploadedBundle(await S3.UploadAsync(key, zip), key, BundleArchives.Sha256(zip), new FileInfo(zip).Length);
+        await using var proxy = ThrottlingTcpProxy.Start(new Uri(S3.ExtensionEnvironment["AWS_ENDPOINT_URL_S3"]), ProxyBytesPerSecond);
+        var tmp = NewTmp("env");
+        var root = Path.Join(tmp, "extension-cache");
+        var request = new ServeModeRequest
+        {
+            Layers = [Layer.LayerZip],
+            Function = Layout.SampleFunctionDirectory,
+            TmpDirectory = tmp,
+            InitTimeoutSeconds = InitTimeoutSeconds,
+            TimeoutSeconds = FunctionTimeoutSeconds,
+            Environment = BundleEnvironment(
+                $"sample={bundle.Uri}",
+                ("AWS_ENDPOINT_URL_S3", proxy.Url.ToString().TrimEnd('/')),
+                ("EXTENSION_CACHE_CONCURRENCY", "2"),
+                ("EXTENSION_CACHE_PART_SIZE_MB", "1"),
+                ("EXTENSION_CACHE_LOG_LEVEL", "DEBUG")),
+        };
+
+        // Serve mode returns once the first INIT is over; nothing runs in the sandbox until the first invoke, so
+        // /tmp can be looked at exactly as the timed-out INIT left it.
+        await using var emulator = await ServeModeEmulator.StartAsync(Layout, request, Output);
+        var firstInit = emulator.Lines;
+        var timeoutAt = IndexOf(firstInit, l => l.StartsWith("INIT_REPORT ", StringComparison.Ordinal));
+        Assert.Contains("Phase: init Status: timeout", firstInit[timeoutAt], StringComparison.Ordinal);
+        var beforeTimeout = firstInit.Take(timeoutAt).ToList();
+        Assert.Contains(beforeTimeout, l => IsExtensionStep(l, "fetching bundle=sample"));
+        Assert.DoesNotContain(beforeTimeout, l => IsExtensionStep(l, "published"));
+        var servedInFirstInit = proxy.BytesDown;
+        Output.WriteLine($"first INIT: {servedInFirstInit} of {bundle.Size} bytes sent when it timed out");
+        Assert.InRange(servedInFirstInit, 1, bundle.Size - 1);
+
+        // The killed INIT left a half-filled staging folder and published nothing.
+        var afterTimeout = CacheRootSnapshot.Take(root, "sample");
+        var staging = Assert.Single(afterTimeout.Staging);
+        Assert.StartsWith("sample-", staging, StringComparison.Ordinal);
+        var (stagedBytes, _) = CacheRootSnapshot.Footprint(Path.Join(root, CacheRootSnapshot.StagingFolder, staging));
+        Output.WriteLine($"left by the timed-out INIT: staging {staging} with {stagedBytes} bytes; store [{string.Join(", ", afterTimeout.StoreVersions)}]");
+        Assert.InRange(stagedBytes, 0, (long)DataFiles * DataFileBytes - 1);
+        Assert.Null(afterTimeout.PublishedVersion);
+        Assert.Empty(afterTimeout.StoreVersions);
+
+        // The first invoke retries INIT (Lambda does it under the function timeout) and then answers from the bundle.
+        var started = emulator.LineCount;
+        var answer = await emulator.InvokeAsync("""{"name":"retried"}""");
+        Assert.False(answer.IsError, $"the invoke after the INIT timeout failed: {answer.Body}");
+        using (var body = JsonDocument.Parse(answer.Body))
+        {
+            var response = body.RootElement;
+            Assert.Equal("Hello, retried, from the bundle!", response.GetProperty("greeting").GetString());
+            Assert.Equal(Path.Join(root, "sample"), response.GetProperty("bundlePath").GetString());
+            Assert.Equal(bundle.Sha256, response.GetProperty("manifest").GetProperty("sha256").GetString());
+            Assert.Equal(DataFiles + 1, response.GetProperty("manifest").GetProperty("files").GetInt32());
+        }
+
+        var retried = emulator.Lines.Skip(started).ToList();
+        Assert.Contains(retried, l => l.StartsWith("INIT_START ", StringComparison.Ordinal));
+        Assert.DoesNotContain(retried, l => l.StartsWith("INIT_REPORT ", StringComparison.Ordinal));
+        // The retried INIT's extension removed the staging folder the killed one left, then downloaded again.
+        var removedAt = IndexOf(retried, l => IsExtensionStep(l, "removed stale cache entry") && l.Contains($"/{CacheRootSnapshot.StagingFolder}/{staging}", StringComparison.Ordinal));
+        Assert.True(removedAt < IndexOf(retried, l => IsExtensionStep(l, "fetching bundle=sample")), "stale staging is removed before the new download");
+        Assert.Contains(retried, l => IsExtensionStep(l, "published bundle=sample"));
+        Output.WriteLine($"proxy sent {proxy.BytesDown} bytes in all for a {bundle.Size}-byte bundle");
+        Assert.True(proxy.BytesDown >= servedInFirstInit + bundle.Size, "the retried INIT downloads the whole bundle again");
+
+        // A warm invoke in the same environment, then /tmp: no staging, one store version, the one published.
+        var warm = await emulator.InvokeAsync("""{"name":"warm"}""");
+        Assert.False(warm.IsError, $"the warm invoke failed: {warm.Body}");
+        var final = CacheRootSnapshot.Take(root, "sample");
+        Output.WriteLine($"after the retried INIT: {final.Bytes} bytes, {final.Entries} entries, store [{string.Join(", ", final.StoreVersions)}] -> {final.PublishedVersion}");
+        Assert.Empty(final.Staging);
+        Assert.Equal([final.PublishedVersion!], final.StoreVersions);
+        Assert.StartsWith("sample-" + bundle.Sha256[..16], final.PublishedVersion, StringComparison.Ordinal);
+        using var status = JsonDocument.Parse(File.ReadAllBytes(Path.Join(root, ".status", "sample.json")));
+        Assert.Equal("ready", status.RootElement.GetProperty("status").GetString());
+    }
+
+    private static bool IsExtensionStep(string line, string step) =>
+        line.StartsWith($"{EmulatorResult.ExtensionPrefix} {step}", StringComparison.Ordinal);
+
+    private static int IndexOf(IReadOnlyList<string> lines, Func<string, bool> predicate)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (predicate(lines[i]))
+            {
+                return i;
+            }
+        }
+
+        Assert.Fail("no such line in the emulator's output");
+        return -1;
+    }
+}

@@ -1,0 +1,70 @@
+namespace ExtensionCache.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A custom runtime in plain bash for the load test: it answers every invoke with the sha256 that the published
+/// bundle's manifest (<c>$TMPDIR/extension-cache/&lt;bundle&gt;/.extension-cache-manifest.json</c>) declares, or a
+/// <c>Bundle.Missing</c> error when there is none, and exits (a runtime crash, after which Lambda resets the
+/// sandbox and runs INIT again) when the payload contains <c>"crash"</c>. It speaks HTTP/1.0 over bash's own
+/// <c>/dev/tcp</c>, so an invoke forks no process: thousands of invokes stay fast, and the sandbox's memory is
+/// the extension's plus one bash.
+/// </summary>
+public static class ManifestEchoRuntime
+{
+    public const string CrashPayload = """{"crash":true}""";
+
+    /// <summary>Writes <c>bootstrap</c> (mode 0755) into a new function folder and returns the folder.</summary>
+    public static string Write(string folder, string bundle)
+    {
+        Directory.CreateDirectory(folder);
+        var bootstrap = Path.Join(folder, "bootstrap");
+        File.WriteAllText(bootstrap, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal).ReplaceLineEndings("\n"));
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
+        }
+
+        File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return folder;
+    }
+
+    private const string Script = """
+        #!/bin/bash
+        # Load-test runtime: answers with the published manifest's sha256; a "crash" payload makes it exit.
+        set -u
+        host=${AWS_LAMBDA_RUNTIME_API%:*}
+        port=${AWS_LAMBDA_RUNTIME_API##*:}
+        path=/2018-06-01/runtime/invocation
+        manifest="${TMPDIR:-/tmp}/extension-cache/@BUNDLE@/.extension-cache-manifest.json"
+
+        # One HTTP/1.0 exchange (the server closes the connection after its answer): method, path, body -> $answer.
+        request() {
+          local body=${3:-}
+          exec 3<>"/dev/tcp/$host/$port" || exit 1
+          printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
+          answer=""
+          IFS= read -r -d '' answer <&3
+          exec 3<&-
+        }
+
+        while true; do
+          request GET "$path/next"
+          [[ $answer =~ [Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d:\ *([0-9a-f-]+) ]] || exit 2
+          id=${BASH_REMATCH[1]}
+          payload=${answer#*$'\r\n\r\n'}
+          if [[ $payload == *'"crash"'* ]]; then
+            exit 3
+          fi
+          text=""
+          if [[ -f $manifest ]]; then
+            IFS= read -r -d '' text < "$manifest"
+          fi
+          if [[ $text =~ \"sha256\":\ *\"([0-9a-f]{64})\" ]]; then
+            request POST "$path/$id/response" "{\"sha256\":\"${BASH_REMATCH[1]}\"}"
+          else
+            request POST "$path/$id/error" "{\"errorMessage\":\"no manifest at $manifest\",\"errorType\":\"Bundle.Missing\"}"
+          fi
+        done
+
+        """;
+}
