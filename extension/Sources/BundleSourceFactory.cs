@@ -89,8 +89,11 @@ public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
 
-            // Retries are ours (per part, bounded, with jitter), so the SDK does not multiply them.
+            // Retries are ours (per part, bounded, with jitter), so the SDK does not multiply them: neither its
+            // error retries nor its immediate "stale connection" retries of a reset before the response (without
+            // this, one attempt against a server that resets connections became 11 requests).
             MaxErrorRetry = 0,
+            MaxStaleConnectionRetries = 0,
         };
         if (string.IsNullOrEmpty(endpoint))
         {

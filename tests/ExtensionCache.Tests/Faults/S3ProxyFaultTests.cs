@@ -1,0 +1,403 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Tests.Fixtures;
+using RetryPolicy = ExtensionCache.Extension.Sources.RetryPolicy;
+
+namespace ExtensionCache.Tests.Faults;
+
+/// <summary>
+/// Faults injected by a real reverse proxy (<see cref="FaultProxy"/>, YARP) between the extension's BundleCache and
+/// a real S3 API (s3rver). Each test publishes v1, uploads v2 and makes fetching it fail: the error is a clear
+/// BundleException naming the object (and never a signature), the proxy's count shows that transient faults were
+/// retried a bounded number of times with backoff and client errors not at all, v1 stays published and intact, and
+/// staging is empty. Transient faults that end let v2 be published with exactly its content.
+/// </summary>
+public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>, IDisposable
+{
+    private const string Bucket = "bundles";
+    private const string Key = "deps/bundle.zip";
+    private const string ObjectUri = $"s3://{Bucket}/{Key}";
+
+    // The extension's retry policy as BundleCache builds it: 5 attempts, 100 ms base delay doubling, full jitter in [cap/2, cap].
+    private static readonly RetryPolicy ExtensionRetry = new(TimeProvider.System);
+    private static readonly byte[] V1Payload = RandomNumberGenerator.GetBytes(300_000);
+    private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
+    private static readonly byte[] V1Zip = Bundle(V1Payload, "v1");
+    private static readonly byte[] V2Zip = Bundle(V2Payload, "v2");
+
+    private readonly S3rver _s3;
+    private readonly FaultProxy _proxy;
+    private readonly CacheHarness _harness;
+
+    public S3ProxyFaultTests(Servers servers)
+    {
+        _s3 = servers.S3;
+        _proxy = servers.Proxy;
+        _proxy.ClearRules();
+
+        // The extension's S3 client (a new one per test) talks to the proxy; uploads go straight to s3rver.
+        _harness = new CacheHarness(environment: name => name == "AWS_ENDPOINT_URL_S3"
+            ? _proxy.Endpoint.ToString().TrimEnd('/')
+            : _s3.ExtensionEnvironment.GetValueOrDefault(name));
+    }
+
+    public void Dispose()
+    {
+        _proxy.ClearRules();
+        _harness.Dispose();
+    }
+
+    [Theory]
+    [InlineData("SlowDown", 503)]
+    [InlineData("InternalError", 500)]
+    public async Task A_server_error_that_never_ends_is_retried_with_growing_backoff_a_bounded_number_of_times_and_v1_stays(string code, int status)
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(code == "SlowDown" ? FaultRule.SlowDown() : FaultRule.InternalError());
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{status} {code}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
+        var attempts = _proxy.Requests.Skip(start).ToList();
+        Assert.Equal(ExtensionRetry.MaxAttempts, attempts.Count);
+        Assert.Equal(ExtensionRetry.MaxAttempts, rule.Injected);
+
+        // Backoff: after failed attempt k the policy waits at least half of min(2000, 100 × 2^(k-1)) ms.
+        for (var k = 1; k < attempts.Count; k++)
+        {
+            var least = TimeSpan.FromMilliseconds(Math.Min(2000, 100 << (k - 1)) / 2.0 * 0.9);
+            var gap = attempts[k].ArrivedAt - attempts[k - 1].ArrivedAt;
+            Assert.True(gap >= least, $"attempt {k + 1} came {gap.TotalMilliseconds:0} ms after attempt {k}, less than the backoff ({least.TotalMilliseconds:0} ms)");
+        }
+
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task A_server_error_on_every_part_is_retried_per_part_a_bounded_number_of_times_and_v1_stays()
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(FaultRule.InternalError().ForRange(FaultRuleRange.FromOffset));
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("500 InternalError", error.Message, StringComparison.Ordinal);
+        var perRange = PartAttempts(start);
+        Assert.Equal(ExtensionRetry.MaxAttempts, perRange.Values.Max());
+        Assert.True(rule.Injected <= PartCount(V2Zip) * ExtensionRetry.MaxAttempts, $"{rule.Injected} faulted part requests");
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Theory]
+    [InlineData("SlowDown")]
+    [InlineData("InternalError")]
+    public async Task A_server_error_that_ends_is_retried_and_v2_is_published(string code)
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add((code == "SlowDown" ? FaultRule.SlowDown() : FaultRule.InternalError()).Times(2));
+
+        var result = await PrepareAsync(S3Spec());
+
+        Assert.Equal(2, rule.Injected);
+        var requests = _proxy.Requests.Skip(start).ToList();
+        Assert.All(requests.Take(2), r => Assert.Same(rule, r.Fault));
+        Assert.All(requests.Skip(2), r => Assert.Null(r.Fault));
+        AssertV2Published(result);
+    }
+
+    [Theory]
+    [InlineData(403, FaultRuleRange.Suffix)]
+    [InlineData(403, FaultRuleRange.FromOffset)]
+    [InlineData(404, FaultRuleRange.Suffix)]
+    [InlineData(404, FaultRuleRange.FromOffset)]
+    public async Task A_403_or_404_on_the_probe_or_a_part_is_not_retried_names_the_object_and_v1_stays(int status, FaultRuleRange on)
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add((status == 403 ? FaultRule.AccessDenied() : FaultRule.NoSuchKey()).ForRange(on));
+
+        var error = await FailsAsync(S3Spec());
+
+        if (status == 403)
+        {
+            Assert.Equal(BundleErrorTypes.AccessDenied, error.ErrorType);
+            Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
+            Assert.Contains($"s3:GetObject on arn:aws:s3:::{Bucket}/{Key}", error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(BundleErrorTypes.NotFound, error.ErrorType);
+            Assert.Contains($"bucket {Bucket}, key {Key}", error.Message, StringComparison.Ordinal);
+        }
+
+        // Not retried: no range was asked for twice, and the fault was hit once (the probe) or once per part at most.
+        var requests = _proxy.Requests.Skip(start).ToList();
+        Assert.All(requests.GroupBy(r => r.Range), g => Assert.Single(g));
+        if (on == FaultRuleRange.Suffix)
+        {
+            Assert.Single(requests);
+        }
+
+        Assert.InRange(rule.Injected, 1, PartCount(V2Zip));
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    // The AWS SDK retries a reset that comes before the response by itself (its "stale connection" retries,
+    // immediate, outside MaxErrorRetry): each of the extension's attempts must stay one request.
+    [Fact]
+    public async Task A_connection_reset_before_every_response_is_tried_exactly_the_extensions_attempts_and_v1_stays()
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(FaultRule.Reset());
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains($"probe {ObjectUri} failed after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ExtensionRetry.MaxAttempts, _proxy.Requests.Count - start);
+        Assert.Equal(ExtensionRetry.MaxAttempts, rule.Injected);
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Theory]
+    [InlineData(FaultRuleKind.Reset)]
+    [InlineData(FaultRuleKind.ResetAfterBytes)]
+    [InlineData(FaultRuleKind.ShortBody)]
+    public async Task A_part_reset_or_cut_short_once_is_requested_again_and_v2_is_published_exactly(FaultRuleKind kind)
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(CutAfter(kind, 10_000).ForRange(FaultRuleRange.FromOffset).Skip(1).Times(1));
+
+        var result = await PrepareAsync(S3Spec());
+
+        Assert.Equal(1, rule.Injected);
+        var faulted = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
+        Assert.Equal(2, PartAttempts(start)[faulted.Range!]);
+        AssertV2Published(result);
+    }
+
+    [Theory]
+    [InlineData(FaultRuleKind.Reset)]
+    [InlineData(FaultRuleKind.ResetAfterBytes)]
+    [InlineData(FaultRuleKind.ShortBody)]
+    public async Task A_part_reset_or_cut_short_every_time_fails_after_a_bounded_number_of_attempts_and_v1_stays(FaultRuleKind kind)
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        _proxy.Add(CutAfter(kind, 10_000).ForRange(FaultRuleRange.FromOffset));
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ExtensionRetry.MaxAttempts, PartAttempts(start).Values.Max());
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task A_part_that_stalls_once_is_abandoned_after_the_stall_timeout_and_v2_is_published_exactly()
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(FaultRule.Stall().ForRange(FaultRuleRange.FromOffset).Skip(1).Times(1));
+
+        var result = await PrepareAsync(S3Spec());
+
+        Assert.Equal(1, rule.Injected);
+        var stalled = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
+        Assert.Equal(2, PartAttempts(start)[stalled.Range!]);
+        AssertV2Published(result);
+    }
+
+    // Bound: 5 attempts × the 5 s stall timeout per part (parts in parallel) + at most 1.5 s of backoff ≈ 26.5 s.
+    [Fact]
+    public async Task A_server_that_stalls_every_part_forever_fails_within_a_bound_with_a_clear_error_and_v1_stays()
+    {
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        _proxy.Add(FaultRule.Stall().ForRange(FaultRuleRange.FromOffset));
+        var clock = Stopwatch.StartNew();
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"gave up only after {clock.Elapsed}");
+        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ExtensionRetry.MaxAttempts, PartAttempts(start).Values.Max());
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task A_sha256_pin_that_does_not_match_the_s3_object_is_BundleIntegrity_and_v1_stays()
+    {
+        await PublishV1ThenUploadV2Async();
+        var wrongPin = Convert.ToHexStringLower(SHA256.HashData("neither v1 nor v2"u8));
+
+        var error = await FailsAsync(S3Spec(wrongPin));
+
+        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Contains(wrongPin, error.Message, StringComparison.Ordinal);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(V2Zip)), error.Message, StringComparison.Ordinal);
+        Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task An_expired_presigned_url_is_AccessDenied_not_retried_and_never_shows_the_query()
+    {
+        await _s3.UploadAsync(Key, V1Zip);
+        var v1 = await PrepareAsync(PresignedSpec(DateTime.UtcNow.AddHours(1)));
+        Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(v1.PublishedPath, "version.txt")));
+        await _s3.UploadAsync(Key, V2Zip);
+        var expired = PresignedSpec(DateTime.UtcNow.AddSeconds(-5));
+        var start = _proxy.Requests.Count;
+
+        var error = await FailsAsync(expired);
+
+        Assert.Equal(BundleErrorTypes.AccessDenied, error.ErrorType);
+        Assert.Contains(expired.DisplaySource, error.Message, StringComparison.Ordinal);
+        Assert.Contains("expired", error.Message, StringComparison.Ordinal);
+        Assert.Contains("s3:GetObject", error.Message, StringComparison.Ordinal);
+
+        // One request, which the proxy forwarded untouched: the refusal is s3rver's ("Request has expired").
+        Assert.Null(Assert.Single(_proxy.Requests.Skip(start)).Fault);
+        var signature = System.Web.HttpUtility.ParseQueryString(expired.Source.Query)["X-Amz-Signature"];
+        Assert.False(string.IsNullOrEmpty(signature));
+        Assert.DoesNotContain(signature, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("?", error.Message, StringComparison.Ordinal);
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    private static byte[] Bundle(byte[] payload, string version) =>
+        ArchiveBuilder.Zip([ArchiveEntry.File("payload.bin", payload), ArchiveEntry.File("version.txt", version)]);
+
+    private static FaultRule CutAfter(FaultRuleKind kind, long bytes) => kind switch
+    {
+        FaultRuleKind.Reset => FaultRule.Reset(),
+        FaultRuleKind.ResetAfterBytes => FaultRule.ResetAfter(bytes),
+        _ => FaultRule.ShortBodyAfter(bytes),
+    };
+
+    private static void AssertNoSecret(string message)
+    {
+        Assert.DoesNotContain("X-Amz-", message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Signature=", message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("AWS4-HMAC-SHA256", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3rver.SecretKey, message, StringComparison.Ordinal);
+    }
+
+    private static BundleSpec S3Spec(string? sha256 = null) => CacheHarness.Spec("deps", new Uri(ObjectUri), BundleFormat.Zip, sha256);
+
+    private int PartCount(byte[] archive) => (int)((archive.Length + _harness.Limits.PartSizeBytes - 1) / _harness.Limits.PartSizeBytes);
+
+    /// <summary>How many times each part range (<c>bytes=first-last</c>) was requested since request number <paramref name="start"/>.</summary>
+    private Dictionary<string, int> PartAttempts(int start) => _proxy.Requests
+        .Skip(start)
+        .Where(r => r.Range is { } range && !range.StartsWith("bytes=-", StringComparison.Ordinal))
+        .GroupBy(r => r.Range!)
+        .ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>A presigned GET URL for the bundle, signed for the proxy's address and fetched through it.</summary>
+    private BundleSpec PresignedSpec(DateTime expires)
+    {
+        using var signer = new AmazonS3Client(
+            new BasicAWSCredentials(S3rver.AccessKey, S3rver.SecretKey),
+            new AmazonS3Config { ServiceURL = _proxy.Endpoint.ToString(), ForcePathStyle = true, AuthenticationRegion = S3rver.Region });
+        var url = signer.GetPreSignedURL(new GetPreSignedUrlRequest
+        {
+            BucketName = Bucket,
+            Key = Key,
+            Verb = HttpVerb.GET,
+            Protocol = Protocol.HTTP,
+            Expires = expires,
+        });
+        return CacheHarness.Spec("deps", new Uri(url), BundleFormat.Zip);
+    }
+
+    private async Task PublishV1ThenUploadV2Async()
+    {
+        await _s3.UploadAsync(Key, V1Zip);
+        var v1 = await PrepareAsync(S3Spec());
+        Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(v1.PublishedPath, "version.txt")));
+        await _s3.UploadAsync(Key, V2Zip);
+    }
+
+    private async Task<BundleResult> PrepareAsync(BundleSpec spec)
+    {
+        _harness.Cache.PrepareRoot([spec]);
+        return await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
+    }
+
+    private async Task<BundleException> FailsAsync(BundleSpec spec)
+    {
+        var error = await _harness.FailsAsync(spec);
+        Assert.StartsWith("bundle deps: ", error.Message, StringComparison.Ordinal);
+        return error;
+    }
+
+    private void AssertV1Intact()
+    {
+        var published = Path.Join(_harness.Root, "deps");
+        Assert.Equal("v1", File.ReadAllText(Path.Join(published, "version.txt")));
+        Assert.Equal(V1Payload, File.ReadAllBytes(Path.Join(published, "payload.bin")));
+        AssertStagingEmpty();
+        _harness.AssertOutsideUntouched();
+    }
+
+    private void AssertV2Published(BundleResult result)
+    {
+        Assert.False(result.Reused);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(V2Zip)), result.Sha256);
+        Assert.Equal("v2", File.ReadAllText(Path.Join(_harness.Root, "deps", "version.txt")));
+        Assert.Equal(V2Payload, File.ReadAllBytes(Path.Join(_harness.Root, "deps", "payload.bin")));
+        AssertStagingEmpty();
+        _harness.AssertOutsideUntouched();
+    }
+
+    private void AssertStagingEmpty() =>
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
+
+    /// <summary>One s3rver and one proxy in front of it for the whole class (its tests run one at a time); each test starts with no rule.</summary>
+    public sealed class Servers : IAsyncLifetime
+    {
+        public S3rver S3 { get; private set; } = null!;
+
+        public FaultProxy Proxy { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            S3 = await S3rver.StartAsync(Bucket);
+            Proxy = await FaultProxy.StartAsync(S3.Endpoint);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Proxy.DisposeAsync();
+            await S3.DisposeAsync();
+        }
+    }
+}
