@@ -74,7 +74,8 @@ public static class EntryPathPolicy
             throw Refuse(name, $"the name {ManifestName} is reserved for the extension's manifest");
         }
 
-        return path;
+        // The name itself when already normal: the path table then shares it with the zip's entry record.
+        return path == name ? name : path;
     }
 
     /// <summary>

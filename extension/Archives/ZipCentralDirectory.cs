@@ -119,7 +119,7 @@ public static class ZipCentralDirectory
                 throw Corrupt($"central directory record {i} runs past the directory's end");
             }
 
-            var nameBytes = h.Slice(46, nameLength).ToArray();
+            var nameBytes = h.Slice(46, nameLength);
             string name;
             try
             {
@@ -141,7 +141,6 @@ public static class ZipCentralDirectory
 
             entries.Add(new ZipEntryRecord(
                 name,
-                nameBytes,
                 BinaryPrimitives.ReadUInt16LittleEndian(h[4..]),
                 BinaryPrimitives.ReadUInt16LittleEndian(h[8..]),
                 BinaryPrimitives.ReadUInt16LittleEndian(h[10..]),

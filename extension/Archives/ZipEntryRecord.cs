@@ -1,9 +1,11 @@
 namespace ExtensionCache.Extension.Archives;
 
-/// <summary>One central-directory record of a zip, with ZIP64 fields already applied.</summary>
+/// <summary>
+/// One central-directory record of a zip, with ZIP64 fields already applied. Every record stays in memory for the
+/// whole extraction, so it keeps only the decoded name (strict UTF-8, so it re-encodes to the exact bytes).
+/// </summary>
 public sealed record ZipEntryRecord(
     string Name,
-    byte[] NameBytes,
     ushort VersionMadeBy,
     ushort Flags,
     ushort Method,

@@ -94,7 +94,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
             throw Corrupt(entry, $"no local header at offset {entry.LocalHeaderOffset}");
         }
 
-        if (!rest.AsSpan(0, nameLength).SequenceEqual(entry.NameBytes))
+        if (!rest.AsSpan(0, nameLength).SequenceEqual(System.Text.Encoding.UTF8.GetBytes(entry.Name)))
         {
             throw Corrupt(entry, "its local header names a different entry than the central directory");
         }

@@ -37,12 +37,12 @@ public sealed record CacheOptions(
 
     public const string ConcurrencyVariable = "EXTENSION_CACHE_CONCURRENCY";
     public const int MinDefaultConcurrency = 4;
-    public const int MaxDefaultConcurrency = 16;
-    public const int RequestsPerVCpu = 4;
+    public const int MaxDefaultConcurrency = 12;
+    public const int RequestsPerVCpu = 2;
     public const int MaxConcurrency = 64;
 
     public const string PartSizeVariable = "EXTENSION_CACHE_PART_SIZE_MB";
-    public const int DefaultPartSizeMb = 8;
+    public const int DefaultPartSizeMb = 4;
     public const int MaxPartSizeMb = 512;
 
     public const string WorkersVariable = "EXTENSION_CACHE_WORKERS";
@@ -126,7 +126,10 @@ public sealed record CacheOptions(
         return Math.Clamp((memory + MegabytesPerVCpu - 1) / MegabytesPerVCpu, 1, MaxVCpus);
     }
 
-    /// <summary>Ranged requests are I/O bound, so several per core; capped where more stop paying.</summary>
+    /// <summary>
+    /// Enough parts in flight that the per-connection bandwidth (~75-90 MB/s in Lambda) is not the limit for what
+    /// the vCPUs can unpack (~100-250 MB/s of archive per vCPU), and no more: every part in flight is held in memory.
+    /// </summary>
     public static int DefaultConcurrency(int vCpus) => Math.Clamp(vCpus * RequestsPerVCpu, MinDefaultConcurrency, MaxDefaultConcurrency);
 
     public static string DefaultRoot(string? tmpDir) =>

@@ -27,7 +27,7 @@ public sealed class CacheOptionsTests
         Assert.Equal(10L * 1024 * 1024 * 1024, options.Limits.MaxUnpackedBytes);
         Assert.Equal(200_000, options.Limits.MaxEntries);
         Assert.Equal(4, options.Limits.Concurrency);
-        Assert.Equal(8 * 1024 * 1024, options.Limits.PartSizeBytes);
+        Assert.Equal(4 * 1024 * 1024, options.Limits.PartSizeBytes);
         Assert.Equal(1, options.VCpus);
         Assert.Null(options.LogLevel);
         var bundle = Assert.Single(options.Bundles);
@@ -79,11 +79,11 @@ public sealed class CacheOptionsTests
     [InlineData(null, 1, 4)]
     [InlineData("128", 1, 4)]
     [InlineData("1769", 1, 4)]
-    [InlineData("1770", 2, 8)]
-    [InlineData("3008", 2, 8)]
-    [InlineData("5307", 3, 12)]
-    [InlineData("7076", 4, 16)]
-    [InlineData("10240", 6, 16)]
+    [InlineData("1770", 2, 4)]
+    [InlineData("3008", 2, 4)]
+    [InlineData("5307", 3, 6)]
+    [InlineData("7076", 4, 8)]
+    [InlineData("10240", 6, 12)]
     [InlineData("not-a-number", 1, 4)]
     public void Concurrency_defaults_from_function_memory(string? memory, int vCpus, int concurrency)
     {
