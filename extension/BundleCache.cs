@@ -200,7 +200,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             }
             else
             {
-                await new TarStreamExtractor(bundle.Format).ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
+                await new TarStreamExtractor(bundle.Format, requireZstdChecksum: bundle.Sha256 is null).ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
             }
 
             sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);

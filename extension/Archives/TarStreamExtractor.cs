@@ -9,9 +9,10 @@ namespace ExtensionCache.Extension.Archives;
 /// <summary>
 /// Extracts tar.gz and tar.zst bundles while they stream in: regular files, directories and symlinks that stay
 /// inside the bundle. Hard links, devices and fifos are refused by name. Small files are written by the workers
-/// of an <see cref="EntryWriterPool"/> while the reader decompresses on.
+/// of an <see cref="EntryWriterPool"/> while the reader decompresses on. A tar.zst must carry zstd's content
+/// checksum unless the bundle is pinned by sha256 (<see cref="ZstdChecksumRequirement"/>).
 /// </summary>
-public sealed class TarStreamExtractor(BundleFormat format)
+public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum)
 {
     public async Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
     {
@@ -30,7 +31,7 @@ public sealed class TarStreamExtractor(BundleFormat format)
         await using var decompressed = format switch
         {
             BundleFormat.TarGz => (Stream)new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true),
-            BundleFormat.TarZst => new DecompressionStream(archive, leaveOpen: true),
+            BundleFormat.TarZst => new DecompressionStream(requireZstdChecksum ? new ZstdChecksumRequirement(archive) : archive, leaveOpen: true),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a tar format"),
         };
         await using var reader = new TarReader(decompressed, leaveOpen: true);

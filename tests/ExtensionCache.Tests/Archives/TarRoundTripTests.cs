@@ -49,6 +49,28 @@ public sealed class TarRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tar_zst_without_content_checksum_is_refused_unless_pinned()
+    {
+        var entries = new[] { ArchiveEntry.File("lib.py", "x = 1") };
+        var archive = ArchiveBuilder.TarZst(entries, checksum: false);
+        var unpinned = _harness.FileBundle("nochecksum", archive, BundleFormat.TarZst);
+
+        var error = await _harness.FailsAsync(unpinned);
+
+        Assert.Equal(Extension.Publishing.BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Contains("without zstd's content checksum", error.Message, StringComparison.Ordinal);
+        Assert.Contains("#sha256=", error.Message, StringComparison.Ordinal);
+        _harness.AssertNothingPublished("nochecksum");
+
+        // Pinned, the whole archive is verified by its sha256, so the missing frame checksum does not matter.
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(archive));
+        var pinned = _harness.FileBundle("pinned", archive, BundleFormat.TarZst, sha);
+        _harness.Cache.PrepareRoot([pinned]);
+        var result = await _harness.Cache.PrepareAsync(pinned, CancellationToken.None);
+        Assert.Equal("x = 1", File.ReadAllText(Path.Join(result.PublishedPath, "lib.py")));
+    }
+
+    [Fact]
     public async Task A_leading_dot_slash_root_entry_is_accepted()
     {
         var entries = new[] { ArchiveEntry.Directory("./"), ArchiveEntry.File("./a.txt", "a") };

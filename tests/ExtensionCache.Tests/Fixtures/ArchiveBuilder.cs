@@ -62,7 +62,7 @@ public static class ArchiveBuilder
     }
 
     /// <param name="checksum">Write the frame's content checksum, as the zstd command line does by default.</param>
-    public static byte[] TarZst(IEnumerable<ArchiveEntry> entries, bool checksum = false)
+    public static byte[] TarZst(IEnumerable<ArchiveEntry> entries, bool checksum = true)
     {
         using var buffer = new MemoryStream();
         using (var zstd = new CompressionStream(buffer, level: 3, leaveOpen: true))
