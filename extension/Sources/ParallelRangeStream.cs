@@ -319,19 +319,28 @@ public sealed class ParallelRangeStream : Stream
                     // keeps moving is left alone.
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     timeout.CancelAfter(_stallTimeout);
-                    await using var body = await _source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
                     var read = 0;
-                    while (read < length)
+                    try
                     {
-                        var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
-                        timeout.CancelAfter(_stallTimeout);
-                        if (n == 0)
+                        await using var body = await _source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
+                        while (read < length)
                         {
-                            throw new TransientSourceException(
-                                $"{_source.DisplayName}: part {index} ended after {read} of {length} bytes");
-                        }
+                            var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
+                            timeout.CancelAfter(_stallTimeout);
+                            if (n == 0)
+                            {
+                                throw new TransientSourceException(
+                                    $"{_source.DisplayName}: part {index} ended after {read} of {length} bytes");
+                            }
 
-                        read += n;
+                            read += n;
+                        }
+                    }
+                    catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+                    {
+                        throw new TransientSourceException(
+                            $"{_source.DisplayName}: part {index} stalled (no byte for {_stallTimeout.TotalSeconds:0.#} s after {read} of {length} bytes)",
+                            ex);
                     }
 
                     return read;

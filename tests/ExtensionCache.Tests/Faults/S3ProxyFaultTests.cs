@@ -245,6 +245,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
         Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
         Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
+        Assert.Contains("stalled (no byte for 5 s", error.Message, StringComparison.Ordinal);
         Assert.Equal(ExtensionRetry.MaxAttempts, PartAttempts(start).Values.Max());
         AssertNoSecret(error.Message);
         AssertV1Intact();
