@@ -65,6 +65,24 @@ public sealed class EntryWriterPool : IAsyncDisposable
 
     public static bool Fits(long storedSize) => storedSize <= MaxBufferedEntryBytes;
 
+    /// <summary>
+    /// Runs an archive reader with a pool of <paramref name="workers"/>, waits until every file it queued is written
+    /// and verified, then completes the target (directory modes). On any failure no worker is left running.
+    /// </summary>
+    public static async Task ExtractAsync(ExtractionTarget target, int workers, Func<EntryWriterPool, Task> read, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(read);
+        var pool = new EntryWriterPool(target, workers, ct);
+        await using (pool.ConfigureAwait(false))
+        {
+            await read(pool).ConfigureAwait(false);
+            await pool.CompleteAsync().ConfigureAwait(false);
+        }
+
+        target.Complete();
+    }
+
     public byte[] Rent(int length) => _buffers.Rent(length);
 
     /// <summary>Queues a claimed file, waiting while the queue is full; throws the first worker's failure.</summary>

@@ -14,17 +14,8 @@ namespace ExtensionCache.Extension.Archives;
 /// </summary>
 public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum)
 {
-    public async Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
-    {
-        var pool = new EntryWriterPool(target, workers, ct);
-        await using (pool.ConfigureAwait(false))
-        {
-            await ExtractEntriesAsync(archive, target, pool, ct).ConfigureAwait(false);
-            await pool.CompleteAsync().ConfigureAwait(false);
-        }
-
-        target.Complete();
-    }
+    public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
+        EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
 
     private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {

@@ -20,17 +20,8 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
     private const ushort Deflate = 8;
     private const int MaxLinkTargetBytes = 4096;
 
-    public async Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
-    {
-        var pool = new EntryWriterPool(target, workers, ct);
-        await using (pool.ConfigureAwait(false))
-        {
-            await ExtractEntriesAsync(archive, target, pool, ct).ConfigureAwait(false);
-            await pool.CompleteAsync().ConfigureAwait(false);
-        }
-
-        target.Complete();
-    }
+    public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
+        EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
 
     private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
