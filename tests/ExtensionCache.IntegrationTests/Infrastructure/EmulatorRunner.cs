@@ -13,26 +13,8 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
         ArgumentNullException.ThrowIfNull(request);
         var startInfo = new ProcessStartInfo("dotnet") { WorkingDirectory = layout.Root };
         var args = startInfo.ArgumentList;
-        args.Add(layout.EmulatorDll);
-        foreach (var layer in request.Layers)
-        {
-            args.Add("--layer");
-            args.Add(layer);
-        }
-
-        args.Add("--function");
-        args.Add(request.Function);
-        args.Add("--tmp");
-        args.Add(request.TmpDirectory);
         // The invokes take milliseconds; a generous function timeout keeps a loaded CI machine from failing them.
-        args.Add("--timeout");
-        args.Add("10");
-        foreach (var (key, value) in request.Environment)
-        {
-            args.Add("--env");
-            args.Add($"{key}={value}");
-        }
-
+        EmulatorArguments.AddSandbox(args, layout, request.Layers, request.Function, request.TmpDirectory, 10, null, request.Environment);
         foreach (var payload in request.Invokes)
         {
             args.Add("--invoke");
@@ -44,14 +26,7 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
             args.Add("--isolate");
         }
 
-        if (request.RuntimeCommand.Count > 0)
-        {
-            args.Add("--");
-            foreach (var part in request.RuntimeCommand)
-            {
-                args.Add(part);
-            }
-        }
+        EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");
         var result = await ProcessRunner.RunAsync(startInfo, RunTimeout, output.WriteLine);

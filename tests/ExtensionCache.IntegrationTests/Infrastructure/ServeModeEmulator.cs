@@ -215,41 +215,11 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
             UseShellExecute = false,
         };
         var args = startInfo.ArgumentList;
-        args.Add(layout.EmulatorDll);
-        foreach (var layer in request.Layers)
-        {
-            args.Add("--layer");
-            args.Add(layer);
-        }
-
-        args.Add("--function");
-        args.Add(request.Function);
-        args.Add("--tmp");
-        args.Add(request.TmpDirectory);
-        args.Add("--timeout");
-        args.Add(request.TimeoutSeconds.ToString(CultureInfo.InvariantCulture));
-        if (request.InitTimeoutSeconds is { } initTimeout)
-        {
-            args.Add("--init-timeout");
-            args.Add(initTimeout.ToString(CultureInfo.InvariantCulture));
-        }
-
+        EmulatorArguments.AddSandbox(
+            args, layout, request.Layers, request.Function, request.TmpDirectory, request.TimeoutSeconds, request.InitTimeoutSeconds, request.Environment);
         args.Add("--port");
         args.Add(port.ToString(CultureInfo.InvariantCulture));
-        foreach (var (key, value) in request.Environment)
-        {
-            args.Add("--env");
-            args.Add($"{key}={value}");
-        }
-
-        if (request.RuntimeCommand.Count > 0)
-        {
-            args.Add("--");
-            foreach (var part in request.RuntimeCommand)
-            {
-                args.Add(part);
-            }
-        }
+        EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
