@@ -103,7 +103,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
     private void ReleaseMemory(IBundleWork work)
     {
         work.Finish();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        ProcessMemory.Release();
         log.Debug("released memory", ("heapBytes", GC.GetTotalMemory(forceFullCollection: false)));
     }
 
@@ -187,7 +187,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
                     // INIT ends with this first next; give the preparation's buffers back while we wait, so the
                     // extension idles small for the life of the sandbox.
                     trimmed = true;
-                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    ProcessMemory.Release();
                 }
 
                 next = await pending.ConfigureAwait(false);
