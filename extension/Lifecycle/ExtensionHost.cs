@@ -56,7 +56,8 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ("bundles", options.Bundles.Count),
             ("root", options.Root),
             ("concurrency", options.Limits.Concurrency),
-            ("partSizeMb", options.Limits.PartSizeBytes / (1024 * 1024)));
+            ("partSizeMb", options.Limits.PartSizeBytes / (1024 * 1024)),
+            ("workers", options.Limits.Workers));
         var started = Stopwatch.GetTimestamp();
 
         // Status files must be gone before register, so one seen later is always from this INIT.
