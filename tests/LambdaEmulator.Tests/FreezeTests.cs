@@ -18,9 +18,8 @@ public sealed class FreezeTests
         using var sandbox = new TestSandbox();
         var counter = Path.Combine(sandbox.Shared, "counter");
         sandbox.Extension("ext", Scripts.Extension(afterRegister: BackgroundLoop)).Runtime(Scripts.Runtime());
-        var port = FreePort.Next();
-        await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", port.ToString(CultureInfo.InvariantCulture), "--env", $"COUNTER={counter}"));
-        await emulator.Stderr.WaitForAsync(l => l.Contains("serving invokes", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "serve mode");
+        await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", "0", "--env", $"COUNTER={counter}"));
+        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
         var extensionPid = await emulator.SandboxPidAsync("ext", TimeSpan.FromSeconds(5));
         var loopLine = await emulator.Stdout.WaitForAsync(l => l.StartsWith("[ext] loop pid ", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "loop pid");
         var loopPid = int.Parse(loopLine["[ext] loop pid ".Length..], CultureInfo.InvariantCulture);
@@ -48,10 +47,8 @@ public sealed class FreezeTests
         using var sandbox = new TestSandbox();
         var counter = Path.Combine(sandbox.Shared, "counter");
         sandbox.Extension("ext", Scripts.Extension(afterRegister: BackgroundLoop)).Runtime(Scripts.Runtime());
-        var port = FreePort.Next();
-        await using var emulator = EmulatorProcess.Start(
-            sandbox.Args("--no-freeze", "--port", port.ToString(CultureInfo.InvariantCulture), "--env", $"COUNTER={counter}"));
-        await emulator.Stderr.WaitForAsync(l => l.Contains("serving invokes", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "serve mode");
+        await using var emulator = EmulatorProcess.Start(sandbox.Args("--no-freeze", "--port", "0", "--env", $"COUNTER={counter}"));
+        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         using var response = await http.PostAsync(new Uri("/2015-03-31/functions/function/invocations", UriKind.Relative), new StringContent("{}"));
         Assert.True(response.IsSuccessStatusCode);

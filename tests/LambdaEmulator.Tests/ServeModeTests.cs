@@ -14,9 +14,8 @@ public sealed class ServeModeTests
             curl -sS -o /dev/null -X POST "$API/invocation/$REQUEST_ID/error" -H "Lambda-Runtime-Function-Error-Type: Function.Failed" -d '{"errorMessage":"boom","errorType":"Function.Failed"}'
             continue
             """));
-        var port = FreePort.Next();
-        await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", port.ToString(CultureInfo.InvariantCulture)));
-        await emulator.Stderr.WaitForAsync(l => l.Contains("serving invokes", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "serve mode");
+        await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", "0"));
+        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
         using var http = new HttpClient();
 
         using var response = await http.PostAsync(

@@ -43,7 +43,7 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
             }
 
             await using var invokes = await InvokeServer.StartAsync(options.Port, lifecycle, log, cancellationToken).ConfigureAwait(false);
-            log.Debug($"serving invokes on http://127.0.0.1:{options.Port}/2015-03-31/functions/function/invocations");
+            log.Debug($"serving invokes on http://127.0.0.1:{invokes.Port}/2015-03-31/functions/function/invocations");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -27,17 +26,17 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _echo = true;
 
-    private ServeModeEmulator(Process process, int port, ITestOutputHelper output)
+    private ServeModeEmulator(Process process, ITestOutputHelper output)
     {
         _process = process;
         _output = output;
-        Port = port;
         _process.OutputDataReceived += (_, e) => Collect(e.Data);
         _process.ErrorDataReceived += (_, e) => Collect(e.Data);
         _process.Exited += (_, _) => Pulse();
     }
 
-    public int Port { get; }
+    /// <summary>The port the emulator's invoke endpoint got (it is started with <c>--port 0</c>).</summary>
+    public int Port { get; private set; }
 
     /// <summary>The emulator's own process id.</summary>
     public int ProcessId => _process.Id;
@@ -68,31 +67,27 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the emulator on a free loopback port and returns once it serves invokes, i.e. after its first INIT
-    /// ended (succeeded, failed or timed out). A port taken between the probe and the bind is retried.
+    /// Starts the emulator with <c>--port 0</c> and returns once it serves invokes, i.e. after its first INIT ended
+    /// (succeeded, failed or timed out), with <see cref="Port"/> read from its "serving invokes on" line.
     /// </summary>
     public static async Task<ServeModeEmulator> StartAsync(RepositoryLayout layout, ServeModeRequest request, ITestOutputHelper output)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
-        for (var attempt = 1; ; attempt++)
+        var emulator = Launch(layout, request, output);
+        try
         {
-            var emulator = Launch(layout, request, FreeLoopbackPort(), output);
-            try
-            {
-                await emulator.WaitForLineAsync(l => l.Contains(ServingMarker, StringComparison.Ordinal), 0, StartTimeout);
-                return emulator;
-            }
-            catch (InvalidOperationException) when (attempt < 3 && emulator.Lines.Any(l => l.Contains("address already in use", StringComparison.OrdinalIgnoreCase)))
-            {
-                await emulator.DisposeAsync();
-            }
-            catch
-            {
-                await emulator.DisposeAsync();
-                throw;
-            }
+            var at = await emulator.WaitForLineAsync(l => l.Contains(ServingMarker, StringComparison.Ordinal), 0, StartTimeout);
+            var line = emulator.Lines[at];
+            var digits = line[(line.IndexOf(ServingMarker, StringComparison.Ordinal) + ServingMarker.Length)..].TakeWhile(char.IsAsciiDigit);
+            emulator.Port = int.Parse(string.Concat(digits), CultureInfo.InvariantCulture);
+            return emulator;
+        }
+        catch
+        {
+            await emulator.DisposeAsync();
+            throw;
         }
     }
 
@@ -204,7 +199,7 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
         _http.Dispose();
     }
 
-    private static ServeModeEmulator Launch(RepositoryLayout layout, ServeModeRequest request, int port, ITestOutputHelper output)
+    private static ServeModeEmulator Launch(RepositoryLayout layout, ServeModeRequest request, ITestOutputHelper output)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -218,26 +213,17 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
         EmulatorArguments.AddSandbox(
             args, layout, request.Layers, request.Function, request.TmpDirectory, request.TimeoutSeconds, request.InitTimeoutSeconds, request.Environment);
         args.Add("--port");
-        args.Add(port.ToString(CultureInfo.InvariantCulture));
+        args.Add("0");
         EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var emulator = new ServeModeEmulator(process, port, output);
+        var emulator = new ServeModeEmulator(process, output);
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return emulator;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private void Collect(string? line)

@@ -80,6 +80,16 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
         return int.Parse(StartedPattern().Match(line).Groups[2].Value, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Serve mode started with <c>--port 0</c>: waits for the "serving invokes on" line and returns the port the
+    /// system picked (no window in which another process can take a port probed beforehand).
+    /// </summary>
+    public async Task<int> ServePortAsync(TimeSpan timeout)
+    {
+        var line = await Stderr.WaitForAsync(l => l.Contains("serving invokes on ", StringComparison.Ordinal), timeout, "serve mode");
+        return int.Parse(ServingPattern().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -133,4 +143,7 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
 
     [GeneratedRegex(@"started (\S+) \(pid (\d+)\)")]
     private static partial Regex StartedPattern();
+
+    [GeneratedRegex(@"serving invokes on http://127\.0\.0\.1:(\d+)/")]
+    private static partial Regex ServingPattern();
 }

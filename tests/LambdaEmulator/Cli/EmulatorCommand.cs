@@ -69,7 +69,7 @@ public sealed class EmulatorCommand
     private readonly Option<int> _port = new("--port")
     {
         HelpName = "PORT",
-        Description = "Serve mode (no --invoke): port of the RIE-compatible endpoint POST http://127.0.0.1:<port>/2015-03-31/functions/function/invocations.",
+        Description = "Serve mode (no --invoke): port of the RIE-compatible endpoint POST http://127.0.0.1:<port>/2015-03-31/functions/function/invocations; 0 lets the system pick one (printed in the 'serving invokes on' line).",
         DefaultValueFactory = _ => 9000,
     };
 

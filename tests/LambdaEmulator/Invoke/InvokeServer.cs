@@ -15,6 +15,9 @@ public sealed class InvokeServer : IAsyncDisposable
 
     private InvokeServer(WebApplication app) => _app = app;
 
+    /// <summary>The port it listens on: the one asked for, or the one the system picked for port 0.</summary>
+    public int Port => new Uri(_app.Urls.First()).Port;
+
     public static async Task<InvokeServer> StartAsync(int port, LifecycleController lifecycle, LambdaLog log, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
