@@ -137,14 +137,7 @@ public sealed class HttpFaultTests : IDisposable
         return error;
     }
 
-    private void AssertV1Intact()
-    {
-        var published = Path.Join(_harness.Root, "deps");
-        Assert.Equal("v1", File.ReadAllText(Path.Join(published, "version.txt")));
-        Assert.Equal(V1Payload, File.ReadAllBytes(Path.Join(published, "payload.bin")));
-        AssertStagingEmpty();
-        _harness.AssertOutsideUntouched();
-    }
+    private void AssertV1Intact() => _harness.AssertStillPublished("deps", "v1", V1Payload);
 
     private void AssertStagingEmpty() =>
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));

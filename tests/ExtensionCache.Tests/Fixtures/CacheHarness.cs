@@ -67,6 +67,19 @@ public sealed class CacheHarness : IDisposable
         AssertOutsideUntouched();
     }
 
+    /// <summary>
+    /// The bundle <paramref name="name"/> is still published with <c>version.txt</c> and <c>payload.bin</c> as given
+    /// (an earlier version a failed update must leave alone), staging is empty, and nothing beside the root changed.
+    /// </summary>
+    public void AssertStillPublished(string name, string version, byte[] payload)
+    {
+        var published = Path.Join(Root, name);
+        Assert.Equal(version, File.ReadAllText(Path.Join(published, "version.txt")));
+        Assert.Equal(payload, File.ReadAllBytes(Path.Join(published, "payload.bin")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
+        AssertOutsideUntouched();
+    }
+
     public void AssertOutsideUntouched()
     {
         Assert.Equal(CanaryText, File.ReadAllText(Canary));
