@@ -93,19 +93,10 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ("bundles", options.Bundles.Count - failures.Count),
             ("failed", failures.Count),
             ("totalMs", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
-        ReleaseMemory(work);
-        return await WaitForShutdownAsync(registration, cancellationToken).ConfigureAwait(false);
-    }
 
-    /// <summary>
-    /// The extension idles from here to SHUTDOWN while its memory counts against the function's: close the
-    /// sources' connections and give the download buffers and the GC heap back to the system.
-    /// </summary>
-    private void ReleaseMemory(IBundleWork work)
-    {
+        // Close the sources' connections; their buffers are given back once INIT has ended (first next).
         work.Finish();
-        ProcessMemory.Release();
-        log.Debug("released memory", ("heapBytes", GC.GetTotalMemory(forceFullCollection: false)));
+        return await WaitForShutdownAsync(registration, cancellationToken).ConfigureAwait(false);
     }
 
     private BundleFailure? PrepareRoot(CacheOptions options, IBundleWork work)
@@ -185,10 +176,11 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
                 var pending = api.NextAsync(registration.Identifier, cancellationToken);
                 if (!trimmed)
                 {
-                    // INIT ends with this first next; give the preparation's buffers back while we wait, so the
-                    // extension idles small for the life of the sandbox.
+                    // INIT ends with this first next; give the preparation's buffers back while we wait (not
+                    // before: INIT would wait for it), so the extension idles small for the life of the sandbox.
                     trimmed = true;
                     ProcessMemory.Release();
+                    log.Debug("released memory", ("heapBytes", GC.GetTotalMemory(forceFullCollection: false)));
                 }
 
                 next = await pending.ConfigureAwait(false);
