@@ -4,6 +4,8 @@
     Builds the extension-cache Lambda layer, verifies it, and smoke-runs it in the local Lambda emulator.
 
 .DESCRIPTION
+    0. Installs the Debian packages the build needs when they are missing (tests/setup.sh --layer <arch>:
+       clang, zlib1g-dev, binutils; for arm64 also the aarch64 cross toolchain and sysroot).
     1. Publishes extension/ExtensionCache.Extension.csproj with Native AOT for the chosen architecture.
     2. Writes artifacts/extension-cache-layer-<arch>.zip holding extensions/extension-cache (unix mode 0755).
     3. Verifies the zip: layout, exec mode, ELF machine, highest GLIBC_ symbol version (<= 2.34, Amazon Linux 2023),
@@ -14,9 +16,8 @@
     Run it with the repo's pinned PowerShell:  dotnet tool restore && dotnet pwsh ./build-layer.ps1
 
 .PARAMETER Architecture
-    x86_64 (default) or arm64. arm64 cross-compiles with clang-14 and needs the aarch64 cross toolchain
-    (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu) and an arm64 sysroot; the smoke run is
-    skipped for arm64 on an x86_64 host because the binary cannot run there.
+    x86_64 (default) or arm64. arm64 cross-compiles with clang-14 and the aarch64 cross toolchain and sysroot
+    (installed by step 0); the smoke run is skipped for arm64 on an x86_64 host because the binary cannot run there.
 
 .PARAMETER SkipSmoke
     Build and verify only (what the integration tests use).
@@ -51,6 +52,11 @@ $layerZip = Join-Path $artifacts "$extensionName-layer-$Architecture.zip"
 function Write-Step([string] $text) { Write-Host "==> $text" -ForegroundColor Cyan }
 function Write-Check([string] $name, [string] $detail) { Write-Host ("  [ok] {0,-14} {1}" -f $name, $detail) -ForegroundColor Green }
 function Fail([string] $text) { throw "build-layer: $text" }
+
+function Install-Prerequisites {
+    Write-Step "Checking the build's Debian packages (tests/setup.sh --layer $Architecture)"
+    & bash (Join-Path $repo 'tests/setup.sh') --layer $Architecture | Out-Host
+}
 
 function Publish-Extension {
     Write-Step "Publishing the extension (Native AOT, $($target.Rid)) to $publishDir"
@@ -191,6 +197,7 @@ function Invoke-Smoke {
     Write-Check 'smoke' 'INIT and both invokes succeeded'
 }
 
+Install-Prerequisites
 $binary = Publish-Extension
 New-LayerZip $binary
 Test-LayerZip
