@@ -1,7 +1,7 @@
 using System.Text.Json;
-using ExtensionCache.Client.Model;
 using ExtensionCache.Client.Paths;
 using ExtensionCache.Client.Readiness;
+using ExtensionCache.Contract;
 
 namespace ExtensionCache.Client;
 
@@ -37,7 +37,7 @@ public sealed class ExtensionCacheClient
         var path = Locator.GetManifestPath(name);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ClientJsonContext.Default.BundleManifest)
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ContractJsonContext.Default.BundleManifest)
                 ?? throw new InvalidDataException($"Manifest of bundle '{name}' at {path} is empty.");
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
