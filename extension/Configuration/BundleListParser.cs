@@ -10,7 +10,7 @@ namespace ExtensionCache.Extension.Configuration;
 internal static partial class BundleListParser
 {
     public const string Variable = "EXTENSION_CACHE_BUNDLES";
-    public const int MaxNameLength = 64;
+    public const int MaxNameLength = BundleNameRule.MaxLength;
 
     private const string ExpectedEntry = "expected name=uri, uri one of s3://bucket/key[?versionId=...], https://..., http://... or file:///absolute/path, optional #sha256=<64 hex>&format=zip|tar.gz|tar.zst";
     private const string ExpectedFormat = "expected format=zip, tar.gz or tar.zst";
@@ -79,7 +79,10 @@ internal static partial class BundleListParser
         var name = entry[..equals].Trim();
         var uriText = entry[(equals + 1)..].Trim();
         var count = errors.Count;
-        CheckName(name, where, errors);
+        if (BundleNameRule.Problem(name) is { } nameProblem)
+        {
+            errors.Add($"{where}: {nameProblem}");
+        }
 
         string? sha256 = null;
         BundleFormat? format = null;
@@ -103,22 +106,6 @@ internal static partial class BundleListParser
         return errors.Count == count && source is not null && format is not null
             ? new BundleSpec(name, source, format.Value, sha256)
             : null;
-    }
-
-    private static void CheckName(string name, string where, List<string> errors)
-    {
-        if (name.Length == 0)
-        {
-            errors.Add($"{where}: the name is empty; expected a folder name of letters, digits, '.', '_' or '-'");
-        }
-        else if (!NamePattern().IsMatch(name) || name.StartsWith('.'))
-        {
-            errors.Add($"{where}: the name '{name}' is not a plain folder name; expected letters, digits, '.', '_' or '-', not starting with '.'");
-        }
-        else if (name.Length > MaxNameLength)
-        {
-            errors.Add($"{where}: the name is {name.Length} characters long; expected at most {MaxNameLength}");
-        }
     }
 
     private static void ParseFragment(string fragment, string where, List<string> errors, ref string? sha256, ref BundleFormat? format)
@@ -293,9 +280,6 @@ internal static partial class BundleListParser
 
     [GeneratedRegex("://[^/@?#;]*@")]
     private static partial Regex UserInfoPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
-    private static partial Regex NamePattern();
 
     [GeneratedRegex("^[0-9A-Fa-f]{64}$")]
     private static partial Regex Sha256Pattern();

@@ -18,9 +18,9 @@ public sealed record CacheOptions(
 {
     public const string BundlesVariable = BundleListParser.Variable;
 
-    public const string RootVariable = "EXTENSION_CACHE_ROOT";
-    public const string DefaultRootFolder = "extension-cache";
-    public const string DefaultTempDirectory = "/tmp";
+    public const string RootVariable = CacheRootRule.RootVariable;
+    public const string DefaultRootFolder = CacheRootRule.FolderName;
+    public const string DefaultTempDirectory = CacheRootRule.DefaultTempDirectory;
 
     public const string ModeVariable = "EXTENSION_CACHE_MODE";
     public const CacheMode DefaultMode = CacheMode.BeforeRegister;
@@ -69,7 +69,7 @@ public sealed record CacheOptions(
         }
 
         var bundles = BundleListParser.Parse(Read(BundlesVariable), errors);
-        var root = ReadRoot(Read(RootVariable), Read("TMPDIR"), errors);
+        var root = CacheRootRule.Resolve(environment(RootVariable), environment(CacheRootRule.TempVariable), errors);
 
         var mode = Read(ModeVariable)?.ToLowerInvariant() switch
         {
@@ -132,36 +132,9 @@ public sealed record CacheOptions(
     /// </summary>
     public static int DefaultConcurrency(int vCpus) => Math.Clamp(vCpus * RequestsPerVCpu, MinDefaultConcurrency, MaxDefaultConcurrency);
 
-    public static string DefaultRoot(string? tmpDir) =>
-        tmpDir is { Length: > 0 } && Path.IsPathFullyQualified(tmpDir)
-            ? Path.Combine(tmpDir, DefaultRootFolder)
-            : Path.Combine(DefaultTempDirectory, DefaultRootFolder);
-
     public static string ModeName(CacheMode mode) => mode == CacheMode.Overlap ? "overlap" : "before-register";
 
     public static string OnErrorName(ErrorPolicy policy) => policy == ErrorPolicy.Continue ? "continue" : "fail";
-
-    private static string ReadRoot(string? value, string? tmpDir, List<string> errors)
-    {
-        if (value is null)
-        {
-            return DefaultRoot(tmpDir);
-        }
-
-        if (!Path.IsPathFullyQualified(value))
-        {
-            errors.Add($"{RootVariable}='{value}' is not an absolute path; expected for example /tmp/extension-cache");
-            return DefaultRoot(tmpDir);
-        }
-
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(value));
-        if (full == Path.GetPathRoot(full) || full.Length <= 1)
-        {
-            errors.Add($"{RootVariable}='{value}' is a file system root; expected a folder the extension owns, for example /tmp/extension-cache");
-        }
-
-        return full;
-    }
 
     private static long? ReadByteSize(string? value, List<string> errors)
     {

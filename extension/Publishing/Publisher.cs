@@ -1,25 +1,25 @@
 using System.Text.Json;
-using ExtensionCache.Extension.Archives;
 
 namespace ExtensionCache.Extension.Publishing;
 
 /// <summary>
-/// The cache root's layout and the steps that change it: staging folders under <c>.staging</c>, complete
-/// versions under <c>.store</c>, and per bundle a symlink <c>&lt;root&gt;/&lt;name&gt;</c> swapped atomically with
-/// rename(2), so the published path is either the old complete version or the new one, never partial.
+/// The steps that change the cache root's <see cref="CacheLayout"/>: staging folders under <c>.staging</c>,
+/// complete versions under <c>.store</c>, and per bundle a symlink <c>&lt;root&gt;/&lt;name&gt;</c> swapped atomically
+/// with rename(2), so the published path is either the old complete version or the new one, never partial.
 /// </summary>
 public sealed class Publisher(string root)
 {
-    public const string StagingFolder = ".staging";
-    public const string StoreFolder = ".store";
-    public const string StatusFolder = ".status";
-    private const string LinkTempPrefix = ".link-";
+    public const string StagingFolder = CacheLayout.StagingFolderName;
+    public const string StoreFolder = CacheLayout.StoreFolderName;
+    public const string StatusFolder = CacheLayout.StatusFolderName;
+
+    private readonly CacheLayout _layout = new(root);
 
     public string Root => root;
 
-    public string PublishedPath(string name) => Path.Join(root, name);
+    public string PublishedPath(string name) => _layout.BundlePath(name);
 
-    public string StatusPath(string name) => Path.Join(root, StatusFolder, name + ".json");
+    public string StatusPath(string name) => _layout.StatusPath(name);
 
     /// <summary>
     /// Removes every staging folder and temp link (left by a killed INIT) and every store version no published
@@ -29,12 +29,12 @@ public sealed class Publisher(string root)
     {
         var removed = new List<string>();
         Directory.CreateDirectory(root);
-        foreach (var folder in new[] { StagingFolder, StoreFolder, StatusFolder })
+        foreach (var folder in new[] { _layout.StagingFolder, _layout.StoreFolder, _layout.StatusFolder })
         {
-            Directory.CreateDirectory(Path.Join(root, folder));
+            Directory.CreateDirectory(folder);
         }
 
-        foreach (var staging in new DirectoryInfo(Path.Join(root, StagingFolder)).EnumerateFileSystemInfos())
+        foreach (var staging in new DirectoryInfo(_layout.StagingFolder).EnumerateFileSystemInfos())
         {
             DeleteTree(staging.FullName);
             removed.Add(staging.FullName);
@@ -43,7 +43,7 @@ public sealed class Publisher(string root)
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
         {
-            if (entry.Name.StartsWith(LinkTempPrefix, StringComparison.Ordinal) && entry.LinkTarget is not null)
+            if (entry.Name.StartsWith(CacheLayout.LinkTempPrefix, StringComparison.Ordinal) && entry.LinkTarget is not null)
             {
                 entry.Delete();
                 removed.Add(entry.FullName);
@@ -54,7 +54,7 @@ public sealed class Publisher(string root)
             }
         }
 
-        foreach (var version in new DirectoryInfo(Path.Join(root, StoreFolder)).EnumerateFileSystemInfos())
+        foreach (var version in new DirectoryInfo(_layout.StoreFolder).EnumerateFileSystemInfos())
         {
             if (!referenced.Contains(version.Name))
             {
@@ -63,7 +63,7 @@ public sealed class Publisher(string root)
             }
         }
 
-        foreach (var temp in Directory.EnumerateFiles(Path.Join(root, StatusFolder), "*.tmp"))
+        foreach (var temp in Directory.EnumerateFiles(_layout.StatusFolder, "*" + CacheLayout.TempFileExtension))
         {
             File.Delete(temp);
         }
@@ -78,7 +78,7 @@ public sealed class Publisher(string root)
 
     public string CreateStaging(string name)
     {
-        var path = Path.Join(root, StagingFolder, $"{name}-{RandomSuffix()}");
+        var path = Path.Join(_layout.StagingFolder, $"{name}-{RandomSuffix()}");
         Directory.CreateDirectory(path);
         return path;
     }
@@ -94,8 +94,8 @@ public sealed class Publisher(string root)
 
         try
         {
-            var text = File.ReadAllBytes(Path.Join(link.FullName, EntryPathPolicy.ManifestName));
-            return JsonSerializer.Deserialize(text, PublishingJsonContext.Default.BundleManifest);
+            var text = File.ReadAllBytes(_layout.ManifestPath(name));
+            return JsonSerializer.Deserialize(text, ContractJsonContext.Default.BundleManifest);
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -114,25 +114,25 @@ public sealed class Publisher(string root)
     /// </summary>
     public string Publish(string name, string staging, BundleManifest manifest)
     {
-        var manifestPath = Path.Join(staging, EntryPathPolicy.ManifestName);
+        var manifestPath = Path.Join(staging, CacheLayout.ManifestFileName);
         using (var stream = new FileStream(manifestPath, FileMode.CreateNew, FileAccess.Write))
         {
-            JsonSerializer.Serialize(stream, manifest, PublishingJsonContext.Default.BundleManifest);
+            JsonSerializer.Serialize(stream, manifest, ContractJsonContext.Default.BundleManifest);
         }
 
         var storeName = $"{name}-{manifest.Sha256[..16]}";
-        var store = Path.Join(root, StoreFolder, storeName);
+        var store = Path.Join(_layout.StoreFolder, storeName);
         for (var n = 2; Path.Exists(store); n++)
         {
             storeName = $"{name}-{manifest.Sha256[..16]}-{n}";
-            store = Path.Join(root, StoreFolder, storeName);
+            store = Path.Join(_layout.StoreFolder, storeName);
         }
 
         PosixFileSystem.Rename(staging, store);
 
         var link = PublishedPath(name);
-        var temp = Path.Join(root, $"{LinkTempPrefix}{name}-{RandomSuffix()}");
-        File.CreateSymbolicLink(temp, Path.Join(StoreFolder, storeName));
+        var temp = Path.Join(root, $"{CacheLayout.LinkTempPrefix}{name}-{RandomSuffix()}");
+        File.CreateSymbolicLink(temp, CacheLayout.StoreLinkTarget(storeName));
         PosixFileSystem.Rename(temp, link);
 
         return store;
@@ -140,14 +140,14 @@ public sealed class Publisher(string root)
 
     public void WriteStatus(BundleStatus status)
     {
-        Directory.CreateDirectory(Path.Join(root, StatusFolder));
+        Directory.CreateDirectory(_layout.StatusFolder);
         var path = StatusPath(status.Name);
-        var temp = $"{path}.{RandomSuffix()}.tmp";
+        var temp = $"{path}.{RandomSuffix()}{CacheLayout.TempFileExtension}";
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
             // No fsync: readers are in the same boot, where rename alone makes the whole file visible at once,
             // and the extension deletes status files at every start. Saves milliseconds on the reuse path.
-            JsonSerializer.Serialize(stream, status, PublishingJsonContext.Default.BundleStatus);
+            JsonSerializer.Serialize(stream, status, ContractJsonContext.Default.BundleStatus);
         }
 
         PosixFileSystem.Rename(temp, path);

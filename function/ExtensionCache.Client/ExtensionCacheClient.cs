@@ -1,7 +1,7 @@
 using System.Text.Json;
-using ExtensionCache.Client.Model;
 using ExtensionCache.Client.Paths;
 using ExtensionCache.Client.Readiness;
+using ExtensionCache.Contract;
 
 namespace ExtensionCache.Client;
 
@@ -25,9 +25,11 @@ public sealed class ExtensionCacheClient
     public BundleLocator Locator { get; }
 
     /// <summary>A client for the root the extension uses in this process's environment.</summary>
+    /// <exception cref="InvalidOperationException"><c>EXTENSION_CACHE_ROOT</c> is a value the extension refuses.</exception>
     public static ExtensionCacheClient FromEnvironment() => new(BundleLocator.FromEnvironment());
 
     /// <summary>The published path of a bundle (it may not exist yet).</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is a name the extension refuses.</exception>
     public string GetBundlePath(string name) => Locator.GetBundlePath(name);
 
     /// <summary>Reads a published bundle's manifest.</summary>
@@ -37,7 +39,7 @@ public sealed class ExtensionCacheClient
         var path = Locator.GetManifestPath(name);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ClientJsonContext.Default.BundleManifest)
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), ContractJsonContext.Default.BundleManifest)
                 ?? throw new InvalidDataException($"Manifest of bundle '{name}' at {path} is empty.");
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

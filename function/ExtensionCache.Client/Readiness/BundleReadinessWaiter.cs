@@ -1,6 +1,6 @@
 using System.Text.Json;
-using ExtensionCache.Client.Model;
 using ExtensionCache.Client.Paths;
+using ExtensionCache.Contract;
 
 namespace ExtensionCache.Client.Readiness;
 
@@ -67,7 +67,7 @@ public sealed class BundleReadinessWaiter
         try
         {
             var bytes = File.ReadAllBytes(statusPath);
-            return JsonSerializer.Deserialize(bytes, ClientJsonContext.Default.BundleStatus);
+            return JsonSerializer.Deserialize(bytes, ContractJsonContext.Default.BundleStatus);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -1,3 +1,5 @@
+using ExtensionCache.Contract;
+
 namespace ExtensionCache.Client.Readiness;
 
 /// <summary>
@@ -20,7 +22,7 @@ internal sealed class StatusFileWatcher(string folder) : IDisposable
 
         try
         {
-            var created = new FileSystemWatcher(folder, "*.json")
+            var created = new FileSystemWatcher(folder, "*" + CacheLayout.StatusFileExtension)
             {
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
             };

@@ -16,6 +16,8 @@ public sealed class ExtensionCacheClientTests : IDisposable
         Assert.Equal("/custom", CacheRoot.Resolve(n => n == "EXTENSION_CACHE_ROOT" ? "/custom" : "/ignored"));
         Assert.Equal("/sandbox/tmp/extension-cache", CacheRoot.Resolve(n => n == "TMPDIR" ? "/sandbox/tmp" : null));
         Assert.Equal("/tmp/extension-cache", CacheRoot.Resolve(_ => null));
+        Assert.Equal("/tmp/extension-cache", CacheRoot.Resolve(n => n == "TMPDIR" ? "relative/tmp" : null));
+        Assert.Throws<InvalidOperationException>(() => CacheRoot.Resolve(n => n == "EXTENSION_CACHE_ROOT" ? "relative/cache" : null));
     }
 
     [Fact]
@@ -89,7 +91,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     {
         var store = Directory.CreateDirectory(root.Combine(".store", "deps-v1")).FullName;
         File.WriteAllText(Path.Combine(store, ".extension-cache-manifest.json"),
-            """{"name":"deps","source":"s3://b/k.zip","version":"\"etag\"","sha256":"ab","format":"zip","files":3,"bytes":42,"downloadMs":1.5,"unpackMs":2,"publishedAt":"2026-11-27T18:00:00Z","future":"ignored"}""");
+            """{"name":"deps","source":"s3://b/k.zip","version":"\"etag\"","sha256":"ab","format":"zip","files":3,"bytes":42,"downloadMs":15,"unpackMs":2,"publishedAt":"2026-11-27T18:00:00Z","future":"ignored"}""");
         File.CreateSymbolicLink(root.Combine("deps"), store);
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
 
@@ -99,6 +101,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
         Assert.Equal("\"etag\"", manifest.Version);
         Assert.Equal(3, manifest.Files);
         Assert.Equal(42, manifest.Bytes);
+        Assert.Equal(15, manifest.DownloadMs);
         Assert.Equal(new DateTimeOffset(2026, 11, 27, 18, 0, 0, TimeSpan.Zero), manifest.PublishedAt);
         var missing = Assert.Throws<FileNotFoundException>(() => client.ReadManifest("other"));
         Assert.Contains("EXTENSION_CACHE_BUNDLES", missing.Message, StringComparison.Ordinal);
@@ -110,6 +113,8 @@ public sealed class ExtensionCacheClientTests : IDisposable
         var locator = new BundleLocator(root.Path);
         Assert.Throws<ArgumentException>(() => locator.GetBundlePath("../etc"));
         Assert.Throws<ArgumentException>(() => locator.GetBundlePath(".."));
+        Assert.Throws<ArgumentException>(() => locator.GetBundlePath(".hidden"));
+        Assert.Throws<ArgumentException>(() => locator.GetBundlePath(new string('n', 65)));
     }
 
     public void Dispose() => root.Dispose();

@@ -1,3 +1,4 @@
+using ExtensionCache.Contract;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 
