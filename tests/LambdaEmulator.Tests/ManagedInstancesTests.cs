@@ -199,6 +199,23 @@ public sealed class ManagedInstancesTests
     }
 
     [Fact]
+    public async Task A_timed_out_invoke_fails_alone_and_the_environment_goes_on()
+    {
+        using var sandbox = new TestSandbox();
+        sandbox.Runtime(WorkerRuntime.Script(2, handler: """if [[ "$EVENT" == *hang* ]]; then sleep 30; fi"""));
+
+        var result = await EmulatorProcess.RunAsync(sandbox.Args(
+            "--managed-instances", "--concurrency", "2", "--timeout", "1", "--invoke", "\"hang\"", "--invoke", "\"fine\"", "--invoke", "\"fine\""));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(result.Stdout, l => l.EndsWith("Task timed out after 1.00 seconds", StringComparison.Ordinal));
+        Assert.Contains("Sandbox.Timedout", Assert.Single(result.Matching("ERROR ")), StringComparison.Ordinal);
+        Assert.Equal(2, result.Matching("RESPONSE ").Count(l => l.EndsWith("\"event\":\"fine\"}", StringComparison.Ordinal)));
+        Assert.Single(result.Matching("INIT_START "));
+        Assert.DoesNotContain(result.Stderr, l => l.Contains("resetting the sandbox", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Concurrency_below_one_is_a_usage_error()
     {
         var result = await EmulatorProcess.RunAsync(["--concurrency", "0", "--invoke", "{}"]);

@@ -19,6 +19,7 @@ internal static class WorkerRuntime
             REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
             rm -f "$HEADERS"
             touch "$ACTIVE/$REQUEST_ID"
+            __HANDLER__
             sleep 0.05
             COUNT=$(ls "$ACTIVE" | wc -l)
             rm -f "$ACTIVE/$REQUEST_ID"
@@ -31,5 +32,9 @@ internal static class WorkerRuntime
         wait
         """;
 
-    public static string Script(int workers) => Template.Replace("__WORKERS__", workers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    /// <summary>The bootstrap; <paramref name="handler"/> is a bash snippet run per invoke with $EVENT and $REQUEST_ID set.</summary>
+    public static string Script(int workers, string handler = ":") =>
+        Template
+            .Replace("__WORKERS__", workers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("__HANDLER__", handler, StringComparison.Ordinal);
 }
