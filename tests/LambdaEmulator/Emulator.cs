@@ -33,7 +33,8 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
             if (options.OneShot)
             {
                 // All at once: the lifecycle takes --concurrency of them at a time, in the given order.
-                var outcomes = await Task.WhenAll(payloads.Select(p => InvokeAndPrintAsync(lifecycle, log, p, cancellationToken))).ConfigureAwait(false);
+                var outcomes = await Task.WhenAll(payloads.Select(p => lifecycle.InvokeAsync(p, o => log.Result(ResultLine.For(o)), cancellationToken)))
+                    .ConfigureAwait(false);
                 return succeeded && outcomes.All(o => !o.IsError) ? 0 : 1;
             }
 
@@ -59,12 +60,5 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
         {
             await lifecycle.ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         }
-    }
-
-    private static async Task<InvokeOutcome> InvokeAndPrintAsync(LifecycleController lifecycle, LambdaLog log, string payload, CancellationToken cancellationToken)
-    {
-        var outcome = await lifecycle.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
-        log.Result(ResultLine.For(outcome));
-        return outcome;
     }
 }

@@ -47,9 +47,7 @@ public sealed class InvokeServer : IAsyncDisposable
         }
 
         // The invoke runs to its end even if the caller goes away, as in Lambda.
-        var outcome = await lifecycle.InvokeAsync(payload, CancellationToken.None).ConfigureAwait(false);
-
-        log.Result(ResultLine.For(outcome));
+        var outcome = await lifecycle.InvokeAsync(payload, answered => log.Result(ResultLine.For(answered)), CancellationToken.None).ConfigureAwait(false);
         context.Response.Headers["X-Amzn-RequestId"] = outcome.RequestId;
         if (outcome.IsError)
         {

@@ -35,6 +35,7 @@ public sealed class LifecycleController(
     private bool _initialized;
     private double? _pendingInitDurationMs;
     private int _inFlight;
+    private volatile bool _stopping;
     private CancellationTokenSource? _sampling;
     private Task _sampler = Task.CompletedTask;
 
@@ -70,14 +71,15 @@ public sealed class LifecycleController(
 
     /// <summary>
     /// Starts an invoke once a slot is free and returns its answer as soon as the runtime posts it (or the invoke
-    /// fails or times out). The rest of the invoke (extensions, REPORT, freeze) goes on; <see cref="ShutdownAsync"/>
-    /// waits for it.
+    /// fails or times out); <paramref name="answered"/> sees the answer first, before the invoke goes on (so result
+    /// lines keep the invokes' order). The rest of the invoke (extensions, REPORT, freeze) goes on;
+    /// <see cref="ShutdownAsync"/> waits for it.
     /// </summary>
-    public async Task<InvokeOutcome> InvokeAsync(string payload, CancellationToken cancellationToken)
+    public async Task<InvokeOutcome> InvokeAsync(string payload, Action<InvokeOutcome> answered, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         var answer = new TaskCompletionSource<InvokeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = RunInvokeAsync(payload, answer, cancellationToken);
+        var run = RunInvokeAsync(payload, answer, answered, cancellationToken);
         lock (_gate)
         {
             _running.Add(run);
@@ -98,6 +100,8 @@ public sealed class LifecycleController(
     /// <summary>SHUTDOWN: the end of the execution environment, once every invoke in flight has ended.</summary>
     public async Task ShutdownAsync(CancellationToken cancellationToken)
     {
+        // Invokes still waiting for a slot or the transition gate must not start a new INIT after this.
+        _stopping = true;
         Task[] running;
         lock (_gate)
         {
@@ -176,11 +180,19 @@ public sealed class LifecycleController(
         return true;
     }
 
-    private async Task RunInvokeAsync(string payload, TaskCompletionSource<InvokeOutcome> answer, CancellationToken cancellationToken)
+    private async Task RunInvokeAsync(
+        string payload, TaskCompletionSource<InvokeOutcome> answer, Action<InvokeOutcome> answered, CancellationToken cancellationToken)
     {
         try
         {
-            await RunInvokeCoreAsync(payload, answer, cancellationToken).ConfigureAwait(false);
+            await RunInvokeCoreAsync(
+                payload,
+                outcome =>
+                {
+                    answered(outcome);
+                    answer.TrySetResult(outcome);
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -196,7 +208,7 @@ public sealed class LifecycleController(
         }
     }
 
-    private async Task RunInvokeCoreAsync(string payload, TaskCompletionSource<InvokeOutcome> answer, CancellationToken cancellationToken)
+    private async Task RunInvokeCoreAsync(string payload, Action<InvokeOutcome> respond, CancellationToken cancellationToken)
     {
         var requestId = Guid.NewGuid().ToString();
         var started = time.GetUtcNow();
@@ -207,6 +219,11 @@ public sealed class LifecycleController(
         await _transition.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_stopping)
+            {
+                throw new OperationCanceledException("the execution environment is shutting down");
+            }
+
             if (!await EnsureInitializedAsync(deadline, cancellationToken).ConfigureAwait(false))
             {
                 var timedOut = time.GetUtcNow() >= deadline;
@@ -214,7 +231,7 @@ public sealed class LifecycleController(
                 var status = timedOut ? PhaseStatus.Timeout : PhaseStatus.Error;
                 _reporter.Start(requestId);
                 _reporter.RuntimeDone(requestId, status, stopwatch.Elapsed.TotalMilliseconds, 0);
-                answer.TrySetResult(FailureOutcome(requestId, status, failure));
+                respond(FailureOutcome(requestId, status, failure));
                 Report(requestId, stopwatch, status, failure, postRuntimeExtensionsMs: null);
                 return;
             }
@@ -233,7 +250,7 @@ public sealed class LifecycleController(
 
         try
         {
-            await RunInitializedInvokeAsync(state, requestId, payload, started, deadline, stopwatch, answer, cancellationToken).ConfigureAwait(false);
+            await RunInitializedInvokeAsync(state, requestId, payload, started, deadline, stopwatch, respond, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -243,7 +260,7 @@ public sealed class LifecycleController(
 
     private async Task RunInitializedInvokeAsync(
         LifecycleState state, string requestId, string payload, DateTimeOffset started, DateTimeOffset deadline, Stopwatch stopwatch,
-        TaskCompletionSource<InvokeOutcome> answer, CancellationToken cancellationToken)
+        Action<InvokeOutcome> respond, CancellationToken cancellationToken)
     {
         _reporter.Start(requestId);
         var arn = $"arn:aws:lambda:{_region}:123456789012:function:{options.FunctionName}";
@@ -265,7 +282,7 @@ public sealed class LifecycleController(
                 var failure = TimeoutFailure(requestId);
                 _reporter.TimedOut(failure);
                 _reporter.RuntimeDone(requestId, PhaseStatus.Timeout, stopwatch.Elapsed.TotalMilliseconds, 0);
-                answer.TrySetResult(FailureOutcome(requestId, PhaseStatus.Timeout, failure));
+                respond(FailureOutcome(requestId, PhaseStatus.Timeout, failure));
                 await EndWithTimeoutAsync(state, requestId, stopwatch, failure, postRuntimeExtensionsMs: null).ConfigureAwait(false);
                 return;
             }
@@ -274,7 +291,7 @@ public sealed class LifecycleController(
             {
                 _reporter.InvokeFailed(requestId, crashed);
                 _reporter.RuntimeDone(requestId, PhaseStatus.Error, stopwatch.Elapsed.TotalMilliseconds, 0);
-                answer.TrySetResult(FailureOutcome(requestId, PhaseStatus.Error, crashed));
+                respond(FailureOutcome(requestId, PhaseStatus.Error, crashed));
                 Report(requestId, stopwatch, PhaseStatus.Error, crashed, postRuntimeExtensionsMs: null);
                 await ResetAfterFailureAsync(state, "failure", crashed).ConfigureAwait(false);
                 return;
@@ -284,7 +301,7 @@ public sealed class LifecycleController(
             var answeredAt = stopwatch.Elapsed;
             var status = runtimeAnswer.IsError ? PhaseStatus.Error : PhaseStatus.Success;
             _reporter.RuntimeDone(requestId, status, answeredAt.TotalMilliseconds, runtimeAnswer.Body.Length);
-            answer.TrySetResult(new InvokeOutcome(requestId, status, runtimeAnswer.Body));
+            respond(new InvokeOutcome(requestId, status, runtimeAnswer.Body));
 
             // Phase 2: the invoke goes on (and is billed) until the INVOKE extensions called next again.
             var complete = await WaitAsync(state, s => s.Failure is not null || s.InvokeComplete(invocation), timeout, cancellationToken).ConfigureAwait(false);
