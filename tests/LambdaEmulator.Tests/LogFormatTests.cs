@@ -58,6 +58,6 @@ public sealed partial class LogFormatTests
     [GeneratedRegex(@"^END RequestId: [0-9a-f-]{36}$")]
     private static partial Regex End();
 
-    [GeneratedRegex(@"^REPORT RequestId: [0-9a-f-]{36} Duration: \d+\.\d\d ms Billed Duration: \d+ ms Memory Size: 256 MB Max Memory Used: (?<max>\d+) MB( Init Duration: (?<init>\d+\.\d\d) ms)?$")]
+    [GeneratedRegex(@"^REPORT RequestId: [0-9a-f-]{36} Duration: \d+\.\d\d ms Billed Duration: \d+ ms Memory Size: 256 MB Max Memory Used: (?<max>\d+) MB( Init Duration: (?<init>\d+\.\d\d) ms)? Post Runtime Extensions Duration: \d+\.\d\d ms$")]
     private static partial Regex Report();
 }

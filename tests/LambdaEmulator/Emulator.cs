@@ -32,14 +32,10 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
             var succeeded = await lifecycle.InitAsync("init", time.GetUtcNow() + options.InitTimeout, cancellationToken).ConfigureAwait(false);
             if (options.OneShot)
             {
-                foreach (var payload in payloads)
-                {
-                    var outcome = await lifecycle.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
-                    log.Result(ResultLine.For(outcome));
-                    succeeded &= !outcome.IsError;
-                }
-
-                return succeeded ? 0 : 1;
+                // All at once: the lifecycle takes --concurrency of them at a time, in the given order.
+                var outcomes = await Task.WhenAll(payloads.Select(p => lifecycle.InvokeAsync(p, o => log.Result(ResultLine.For(o)), cancellationToken)))
+                    .ConfigureAwait(false);
+                return succeeded && outcomes.All(o => !o.IsError) ? 0 : 1;
             }
 
             await using var invokes = await InvokeServer.StartAsync(options.Port, lifecycle, log, cancellationToken).ConfigureAwait(false);

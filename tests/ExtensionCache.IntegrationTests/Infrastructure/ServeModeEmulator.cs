@@ -91,7 +91,7 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>POSTs one invoke and returns its answer (the emulator runs one invoke at a time).</summary>
+    /// <summary>POSTs one invoke and returns its answer (safe to call concurrently; the emulator takes --concurrency at once).</summary>
     public async Task<ServeModeInvoke> InvokeAsync(string payload)
     {
         using var content = new StringContent(payload, Encoding.UTF8, "application/json");
@@ -212,6 +212,11 @@ public sealed partial class ServeModeEmulator : IAsyncDisposable
         var args = startInfo.ArgumentList;
         EmulatorArguments.AddSandbox(
             args, layout, request.Layers, request.Function, request.TmpDirectory, request.TimeoutSeconds, request.InitTimeoutSeconds, request.Environment);
+        foreach (var option in request.Options)
+        {
+            args.Add(option);
+        }
+
         args.Add("--port");
         args.Add("0");
         EmulatorArguments.AddRuntime(args, request.RuntimeCommand);

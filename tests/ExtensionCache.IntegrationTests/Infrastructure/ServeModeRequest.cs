@@ -17,6 +17,9 @@ public sealed record ServeModeRequest
     /// <summary><c>--init-timeout</c>; null keeps the emulator's default (10 s, as Lambda on demand).</summary>
     public double? InitTimeoutSeconds { get; init; }
 
+    /// <summary>More emulator options, e.g. <c>--managed-instances</c>, <c>--concurrency 8</c>.</summary>
+    public IReadOnlyList<string> Options { get; init; } = [];
+
     /// <summary>The runtime command after <c>--</c>; empty means the function's <c>bootstrap</c>.</summary>
     public IReadOnlyList<string> RuntimeCommand { get; init; } = [];
 }

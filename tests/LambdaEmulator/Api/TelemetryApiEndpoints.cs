@@ -8,6 +8,11 @@ namespace LambdaEmulator.Api;
 /// <summary>Telemetry API 2022-07-01: subscriptions of registered extensions.</summary>
 public static class TelemetryApiEndpoints
 {
+    /// <summary>The schema Lambda Managed Instances require (the Telemetry API reference); on demand accepts it too.</summary>
+    public const string ManagedInstancesSchemaVersion = "2025-01-29";
+
+    private static readonly string[] SchemaVersions = ["2022-07-01", "2022-12-13", ManagedInstancesSchemaVersion];
+
     public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry)
     {
         routes.MapPut("/2022-07-01/telemetry", async context =>
@@ -26,6 +31,12 @@ public static class TelemetryApiEndpoints
             catch (JsonException e)
             {
                 await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
+                return;
+            }
+
+            if (SchemaVersionError(request?.SchemaVersion, lifecycle.IsManagedInstances) is { } schemaError)
+            {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", schemaError).ConfigureAwait(false);
                 return;
             }
 
@@ -65,5 +76,21 @@ public static class TelemetryApiEndpoints
             });
             await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
         });
+    }
+
+    /// <summary>
+    /// schemaVersion: one of the published versions; on Managed Instances only 2025-01-29. A missing version is
+    /// tolerated on demand (the reference marks it required; the emulator is lenient there).
+    /// </summary>
+    private static string? SchemaVersionError(string? version, bool managedInstances)
+    {
+        if (managedInstances && version != ManagedInstancesSchemaVersion)
+        {
+            return $"schemaVersion must be {ManagedInstancesSchemaVersion} on Lambda Managed Instances, got '{version}'";
+        }
+
+        return version is null || SchemaVersions.Contains(version)
+            ? null
+            : $"schemaVersion must be one of {string.Join(", ", SchemaVersions)}, got '{version}'";
     }
 }

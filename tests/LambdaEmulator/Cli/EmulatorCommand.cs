@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace LambdaEmulator.Cli;
 
@@ -52,11 +53,10 @@ public sealed class EmulatorCommand
         DefaultValueFactory = _ => 3,
     };
 
-    private readonly Option<double> _initTimeout = new("--init-timeout")
+    private readonly Option<double?> _initTimeout = new("--init-timeout")
     {
         HelpName = "SECONDS",
-        Description = "INIT phase timeout in seconds.",
-        DefaultValueFactory = _ => 10,
+        Description = "INIT phase timeout in seconds (default 10; with --managed-instances max(130, --timeout)).",
     };
 
     private readonly Option<string[]> _invoke = new("--invoke")
@@ -83,6 +83,17 @@ public sealed class EmulatorCommand
         Description = "Do not freeze (SIGSTOP) the sandbox between invokes.",
     };
 
+    private readonly Option<bool> _managedInstances = new("--managed-instances")
+    {
+        Description = "Lambda Managed Instances mode: AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances, extensions may register for SHUTDOWN only, never frozen, concurrent invokes (--concurrency, default 16), INIT limit max(130 s, --timeout), no platform.runtimeDone.",
+    };
+
+    private readonly Option<int?> _concurrency = new("--concurrency")
+    {
+        HelpName = "N",
+        Description = "How many invokes the execution environment takes at once (default 1; 16 with --managed-instances); more wait for a free slot.",
+    };
+
     private readonly Option<string> _functionName = new("--function-name")
     {
         HelpName = "NAME",
@@ -103,7 +114,7 @@ public sealed class EmulatorCommand
             "Usage: LambdaEmulator [options] [-- <bootstrap command and args>]")
         {
             _layer, _function, _handler, _env, _tmp, _memory, _timeout, _initTimeout, _invoke, _port, _isolate,
-            _noFreeze, _functionName, _bootstrap,
+            _noFreeze, _managedInstances, _concurrency, _functionName, _bootstrap,
         };
         root.Validators.Add(result =>
         {
@@ -115,8 +126,17 @@ public sealed class EmulatorCommand
                 }
             }
         });
+        root.Validators.Add(ValidateManagedInstancesOptions);
         root.SetAction((result, cancellationToken) => run(ToOptions(result), cancellationToken));
         return root;
+    }
+
+    private void ValidateManagedInstancesOptions(CommandResult result)
+    {
+        if (result.GetValue(_concurrency) is { } concurrency && concurrency < 1)
+        {
+            result.AddError($"--concurrency expects a whole number of at least 1, got {concurrency}.");
+        }
     }
 
     private EmulatorOptions ToOptions(ParseResult result)
@@ -128,6 +148,8 @@ public sealed class EmulatorCommand
             environment[pair[..split]] = pair[(split + 1)..];
         }
 
+        var managed = result.GetValue(_managedInstances);
+        var timeout = TimeSpan.FromSeconds(result.GetValue(_timeout));
         return new EmulatorOptions
         {
             Layers = result.GetValue(_layer) ?? [],
@@ -136,12 +158,15 @@ public sealed class EmulatorCommand
             Environment = environment,
             Tmp = result.GetValue(_tmp),
             MemoryMb = result.GetValue(_memory),
-            Timeout = TimeSpan.FromSeconds(result.GetValue(_timeout)),
-            InitTimeout = TimeSpan.FromSeconds(result.GetValue(_initTimeout)),
+            Timeout = timeout,
+            InitTimeout = TimeSpan.FromSeconds(result.GetValue(_initTimeout) ?? (managed ? Math.Max(130, timeout.TotalSeconds) : 10)),
             Invokes = result.GetValue(_invoke) ?? [],
             Port = result.GetValue(_port),
             Isolate = result.GetValue(_isolate),
-            Freeze = !result.GetValue(_noFreeze),
+            // Managed Instances are never frozen.
+            Freeze = !result.GetValue(_noFreeze) && !managed,
+            ManagedInstances = managed,
+            Concurrency = result.GetValue(_concurrency) ?? (managed ? EmulatorOptions.ManagedInstancesConcurrency : 1),
             FunctionName = result.GetValue(_functionName) ?? "function",
             Bootstrap = result.GetValue(_bootstrap) ?? [],
         };

@@ -15,8 +15,23 @@ public sealed record EmulatorOptions
     public int Port { get; init; } = 9000;
     public bool Isolate { get; init; }
     public bool Freeze { get; init; } = true;
+
+    /// <summary>Lambda Managed Instances mode (<c>--managed-instances</c>); other parts check it, e.g. the Logs API.</summary>
+    public bool ManagedInstances { get; init; }
+
+    /// <summary>Invokes the execution environment takes at once.</summary>
+    public int Concurrency { get; init; } = 1;
     public string FunctionName { get; init; } = "function";
     public IReadOnlyList<string> Bootstrap { get; init; } = [];
 
+    /// <summary>
+    /// --concurrency default with --managed-instances: AWS's default for Python (16 per vCPU), the runtime whose
+    /// workers are processes as in the tests here.
+    /// </summary>
+    public const int ManagedInstancesConcurrency = 16;
+
     public bool OneShot => Invokes.Count > 0;
+
+    /// <summary>AWS_LAMBDA_INITIALIZATION_TYPE and the telemetry events' initializationType.</summary>
+    public string InitializationType => ManagedInstances ? "lambda-managed-instances" : "on-demand";
 }

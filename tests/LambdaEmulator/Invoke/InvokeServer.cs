@@ -6,12 +6,12 @@ namespace LambdaEmulator.Invoke;
 
 /// <summary>
 /// Serve mode's front door, compatible with the Runtime Interface Emulator:
-/// POST /2015-03-31/functions/function/invocations, one invoke at a time (one execution environment).
+/// POST /2015-03-31/functions/function/invocations. Requests are taken concurrently; the lifecycle runs as many at
+/// once as --concurrency allows (the others wait for a slot) and each gets its answer as soon as the runtime posts it.
 /// </summary>
 public sealed class InvokeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     private InvokeServer(WebApplication app) => _app = app;
 
@@ -35,7 +35,6 @@ public sealed class InvokeServer : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await _app.StopAsync(stop.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _oneAtATime.Dispose();
     }
 
     private async Task InvokeAsync(HttpContext context, LifecycleController lifecycle, LambdaLog log)
@@ -47,19 +46,8 @@ public sealed class InvokeServer : IAsyncDisposable
             payload = "{}";
         }
 
-        await _oneAtATime.WaitAsync(context.RequestAborted).ConfigureAwait(false);
-        InvokeOutcome outcome;
-        try
-        {
-            // The invoke runs to its end even if the caller goes away, as in Lambda.
-            outcome = await lifecycle.InvokeAsync(payload, CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
-
-        log.Result(ResultLine.For(outcome));
+        // The invoke runs to its end even if the caller goes away, as in Lambda.
+        var outcome = await lifecycle.InvokeAsync(payload, answered => log.Result(ResultLine.For(answered)), CancellationToken.None).ConfigureAwait(false);
         context.Response.Headers["X-Amzn-RequestId"] = outcome.RequestId;
         if (outcome.IsError)
         {

@@ -17,9 +17,22 @@ public sealed class ExtensionAgent(string name, IReadOnlyList<string> events)
 
     internal Channel<string> Queue { get; } = Channel.CreateUnbounded<string>();
 
-    /// <summary>True while the extension waits in event/next (guarded by the state's lock).</summary>
-    internal bool WaitingNext { get; set; }
+    /// <summary>How many times it called event/next (guarded by the state's lock).</summary>
+    internal long NextCalls { get; set; }
+
+    /// <summary>How many events were queued for it (guarded by the state's lock); event k is read by next call k + 1.</summary>
+    internal long EventsQueued { get; set; }
 
     /// <summary>The error type it reported through init/error or exit/error, if any.</summary>
     internal string? ReportedError { get; set; }
+
+    /// <summary>Done with event <paramref name="index"/>: it called next again after the call that read it.</summary>
+    internal bool IsDoneWith(long index) => NextCalls >= index + 2;
+
+    /// <summary>Queues an event and returns its index (caller holds the state's lock).</summary>
+    internal long Enqueue(string eventJson)
+    {
+        Queue.Writer.TryWrite(eventJson);
+        return EventsQueued++;
+    }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using LambdaEmulator.Api;
 using LambdaEmulator.Cli;
 using LambdaEmulator.Logs;
@@ -12,7 +11,10 @@ namespace LambdaEmulator.Lifecycle;
 
 /// <summary>
 /// The execution environment's state machine: INIT, INVOKE (thaw, run, freeze), SHUTDOWN, and the reset
-/// (SHUTDOWN then INIT again at the next invoke, keeping /tmp) after a failure or timeout.
+/// (SHUTDOWN then INIT again at the next invoke, keeping /tmp) after a failure or timeout. Up to
+/// <see cref="EmulatorOptions.Concurrency"/> invokes run at once; INIT, resets, freezing and SHUTDOWN are serialised
+/// by one transition gate. An invoke's caller gets the answer as soon as the runtime posts it; the invoke itself
+/// (its REPORT, its slot) ends when the extensions registered for INVOKE have called next again.
 /// </summary>
 public sealed class LifecycleController(
     EmulatorOptions options, ExecutionEnvironment environment, LambdaLog log, TelemetryHub telemetry, TimeProvider time)
@@ -20,17 +22,28 @@ public sealed class LifecycleController(
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromMilliseconds(2_000);
     private static readonly TimeSpan MemorySampleInterval = TimeSpan.FromMilliseconds(50);
 
+    private readonly string _region = RegionOf(options);
     private readonly SandboxProcesses _processes = new(options, environment, log, time);
     private readonly MemoryMeter _memory = new();
-    private readonly string _region = options.Environment.GetValueOrDefault("AWS_REGION")
-        ?? System.Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
-    private LifecycleState _state = new(new HashSet<string>());
+    private readonly PlatformReporter _reporter = new(options, log, RegionOf(options));
+    private readonly SemaphoreSlim _slots = new(options.Concurrency, options.Concurrency);
+    private readonly SemaphoreSlim _transition = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly HashSet<Task> _running = [];
+    private LifecycleState _state = new(new HashSet<string>(), options.ManagedInstances);
     private SandboxFailure? _lastInitFailure;
     private bool _initialized;
     private double? _pendingInitDurationMs;
+    private int _inFlight;
+    private volatile bool _stopping;
+    private CancellationTokenSource? _sampling;
+    private Task _sampler = Task.CompletedTask;
 
     /// <summary>The span the APIs talk to; replaced by every INIT.</summary>
     public LifecycleState Current => Volatile.Read(ref _state);
+
+    /// <summary>Lambda Managed Instances mode: the APIs that do not exist there (the Logs API) check this.</summary>
+    public bool IsManagedInstances => options.ManagedInstances;
 
     /// <summary>host:port of the Runtime/Extensions/Telemetry API listener; set before INIT.</summary>
     public string RuntimeApi
@@ -45,20 +58,79 @@ public sealed class LifecycleController(
     /// <summary>Runs INIT; false when it failed or timed out (the sandbox is then reset).</summary>
     public async Task<bool> InitAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var state = new LifecycleState(_processes.ExtensionFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal)!);
+        await _transition.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await InitCoreAsync(phase, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _transition.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts an invoke once a slot is free and returns its answer as soon as the runtime posts it (or the invoke
+    /// fails or times out); <paramref name="answered"/> sees the answer first, before the invoke goes on (so result
+    /// lines keep the invokes' order). The rest of the invoke (extensions, REPORT, freeze) goes on;
+    /// <see cref="ShutdownAsync"/> waits for it.
+    /// </summary>
+    public async Task<InvokeOutcome> InvokeAsync(string payload, Action<InvokeOutcome> answered, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var answer = new TaskCompletionSource<InvokeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = RunInvokeAsync(payload, answer, answered, cancellationToken);
+        lock (_gate)
+        {
+            _running.Add(run);
+        }
+
+        _ = run.ContinueWith(
+            finished =>
+            {
+                lock (_gate)
+                {
+                    _running.Remove(finished);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return await answer.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>SHUTDOWN: the end of the execution environment, once every invoke in flight has ended.</summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        // Invokes still waiting for a slot or the transition gate must not start a new INIT after this.
+        _stopping = true;
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running];
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+        await _transition.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await (_processes.IsEmpty ? telemetry.FlushAndClearAsync(cancellationToken) : ShutdownProcessesAsync("spindown", cancellationToken))
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            _transition.Release();
+        }
+    }
+
+    private async Task<bool> InitCoreAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var state = new LifecycleState(_processes.ExtensionFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal)!, options.ManagedInstances);
         Volatile.Write(ref _state, state);
         _memory.Reset();
-        log.Platform(PlatformLines.InitStart(_region));
-        log.PlatformEvent("platform.initStart", new JsonObject
-        {
-            ["initializationType"] = "on-demand", ["phase"] = phase, ["runtimeVersion"] = PlatformLines.RuntimeVersion,
-            ["functionName"] = options.FunctionName, ["functionVersion"] = "$LATEST",
-        });
+        StartSampling();
+        _reporter.InitStart(phase);
 
         var stopwatch = Stopwatch.StartNew();
-        using var sampling = new CancellationTokenSource();
-        var sampler = _memory.SampleUntilCancelledAsync(() => _processes.Groups, MemorySampleInterval, sampling.Token);
-        var status = "success";
+        var status = PhaseStatus.Success;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Max(deadline - time.GetUtcNow(), TimeSpan.Zero));
         try
@@ -74,87 +146,123 @@ public sealed class LifecycleController(
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            status = "timeout";
-        }
-        finally
-        {
-            await sampling.CancelAsync().ConfigureAwait(false);
-            await sampler.ConfigureAwait(false);
+            status = PhaseStatus.Timeout;
         }
 
         stopwatch.Stop();
         foreach (var agent in state.Agents)
         {
-            log.Platform(PlatformLines.Extension(agent.Name, "Ready", agent.Events));
-            log.PlatformEvent("platform.extension", new JsonObject
-            {
-                ["name"] = agent.Name, ["state"] = "Ready", ["events"] = new JsonArray([.. agent.Events.Select(e => JsonValue.Create(e))]),
-            });
+            _reporter.ExtensionReady(agent);
         }
 
-        var failure = status == "timeout" ? null : state.Failure;
-        var errorType = failure?.ErrorType;
+        var failure = status == PhaseStatus.Timeout ? null : state.Failure;
         if (failure is not null)
         {
-            status = "error";
+            status = PhaseStatus.Error;
         }
 
         var initMs = stopwatch.Elapsed.TotalMilliseconds;
-        log.PlatformEvent("platform.initRuntimeDone", new JsonObject { ["initializationType"] = "on-demand", ["phase"] = phase, ["status"] = status });
-        log.PlatformEvent("platform.initReport", new JsonObject
+        _reporter.InitDone(phase, status, initMs, failure?.ErrorType);
+        if (status != PhaseStatus.Success)
         {
-            ["initializationType"] = "on-demand", ["phase"] = phase, ["status"] = status,
-            ["metrics"] = new JsonObject { ["durationMs"] = Math.Round(initMs, 3) },
-        });
-        if (status != "success")
-        {
-            // On demand, Lambda prints INIT_REPORT only when INIT did not succeed.
-            log.Platform(PlatformLines.InitReport(initMs, phase, status, errorType));
             if (failure?.Body is { Length: > 0 } body)
             {
                 log.Debug($"INIT error body: {body}");
             }
 
-            await ShutdownProcessesAsync(status == "timeout" ? "timeout" : "failure", cancellationToken).ConfigureAwait(false);
+            await ShutdownProcessesAsync(status == PhaseStatus.Timeout ? "timeout" : "failure", cancellationToken).ConfigureAwait(false);
             return false;
         }
 
         _initialized = true;
-        _pendingInitDurationMs = phase == "init" ? initMs : null;
+        // On Managed Instances INIT is reported on its own (INIT_REPORT), not in the first REPORT.
+        _pendingInitDurationMs = phase == "init" && !options.ManagedInstances ? initMs : null;
         return true;
     }
 
-    public async Task<InvokeOutcome> InvokeAsync(string payload, CancellationToken cancellationToken)
+    private async Task RunInvokeAsync(
+        string payload, TaskCompletionSource<InvokeOutcome> answer, Action<InvokeOutcome> answered, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunInvokeCoreAsync(
+                payload,
+                outcome =>
+                {
+                    answered(outcome);
+                    answer.TrySetResult(outcome);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            answer.TrySetException(e);
+            if (e is not OperationCanceledException)
+            {
+                log.Debug($"invoke failed in the emulator: {e}");
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private async Task RunInvokeCoreAsync(string payload, Action<InvokeOutcome> respond, CancellationToken cancellationToken)
     {
         var requestId = Guid.NewGuid().ToString();
         var started = time.GetUtcNow();
         var deadline = started + options.Timeout;
         var stopwatch = Stopwatch.StartNew();
 
-        if (_initialized && Current.Failure is { } earlier)
+        LifecycleState state;
+        await _transition.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            log.Debug($"sandbox failed while idle ({earlier.ErrorType}): resetting");
-            await ResetAsync("failure", cancellationToken).ConfigureAwait(false);
-        }
+            if (_stopping)
+            {
+                throw new OperationCanceledException("the execution environment is shutting down");
+            }
 
-        if (!_initialized)
-        {
-            // A failed or timed-out INIT is retried inside the invoke, under the function timeout.
-            var initialized = await InitAsync("invoke", deadline, cancellationToken).ConfigureAwait(false);
-            if (!initialized)
+            if (!await EnsureInitializedAsync(deadline, cancellationToken).ConfigureAwait(false))
             {
                 var timedOut = time.GetUtcNow() >= deadline;
                 var failure = timedOut ? TimeoutFailure(requestId) : _lastInitFailure ?? new SandboxFailure("Runtime.Unknown", "INIT failed");
-                return Finish(requestId, stopwatch, failure, timedOut ? "timeout" : "error", startLogged: false);
+                var status = timedOut ? PhaseStatus.Timeout : PhaseStatus.Error;
+                _reporter.Start(requestId);
+                _reporter.RuntimeDone(requestId, status, stopwatch.Elapsed.TotalMilliseconds, 0);
+                respond(FailureOutcome(requestId, status, failure));
+                Report(requestId, stopwatch, status, failure, postRuntimeExtensionsMs: null);
+                return;
+            }
+
+            state = Current;
+            if (_inFlight++ == 0)
+            {
+                _processes.Thaw();
+                telemetry.Resume();
             }
         }
+        finally
+        {
+            _transition.Release();
+        }
 
-        var state = Current;
-        _processes.Thaw();
-        telemetry.Resume();
-        log.Platform(PlatformLines.Start(requestId));
-        log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = "$LATEST" });
+        try
+        {
+            await RunInitializedInvokeAsync(state, requestId, payload, started, deadline, stopwatch, respond, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await LeaveAsync().ConfigureAwait(false);
+        }
+    }
 
+    private async Task RunInitializedInvokeAsync(
+        LifecycleState state, string requestId, string payload, DateTimeOffset started, DateTimeOffset deadline, Stopwatch stopwatch,
+        Action<InvokeOutcome> respond, CancellationToken cancellationToken)
+    {
+        _reporter.Start(requestId);
         var arn = $"arn:aws:lambda:{_region}:123456789012:function:{options.FunctionName}";
         var traceId = $"Root=1-{started.ToUnixTimeSeconds():x8}-{Guid.NewGuid():N}"[..40] + ";Parent=" + Guid.NewGuid().ToString("N")[..16] + ";Sampled=0";
         var invocation = new Invocation(requestId, payload, deadline.ToUnixTimeMilliseconds(), arn, traceId);
@@ -162,107 +270,168 @@ public sealed class LifecycleController(
             new InvokeEvent("INVOKE", invocation.DeadlineMs, requestId, arn, new TracingHeader("X-Amzn-Trace-Id", traceId)),
             ApiJsonContext.Default.InvokeEvent);
 
-        using var sampling = new CancellationTokenSource();
-        var sampler = _memory.SampleUntilCancelledAsync(() => _processes.Groups, MemorySampleInterval, sampling.Token);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Max(deadline - time.GetUtcNow(), TimeSpan.Zero));
-        var timedOutInvoke = false;
         try
         {
             state.BeginInvoke(invocation, invokeEvent);
-            await state.WaitUntilAsync(s => s.Failure is not null || s.InvokeComplete(), timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            timedOutInvoke = true;
+
+            // Phase 1: the runtime's answer goes back to the caller at once.
+            if (!await WaitAsync(state, s => s.Failure is not null || s.IsAnswered(invocation), timeout, cancellationToken).ConfigureAwait(false))
+            {
+                var failure = TimeoutFailure(requestId);
+                _reporter.TimedOut(failure);
+                _reporter.RuntimeDone(requestId, PhaseStatus.Timeout, stopwatch.Elapsed.TotalMilliseconds, 0);
+                respond(FailureOutcome(requestId, PhaseStatus.Timeout, failure));
+                await EndWithTimeoutAsync(state, requestId, stopwatch, failure, postRuntimeExtensionsMs: null).ConfigureAwait(false);
+                return;
+            }
+
+            if (!state.IsAnswered(invocation) && state.Failure is { } crashed)
+            {
+                _reporter.InvokeFailed(requestId, crashed);
+                _reporter.RuntimeDone(requestId, PhaseStatus.Error, stopwatch.Elapsed.TotalMilliseconds, 0);
+                respond(FailureOutcome(requestId, PhaseStatus.Error, crashed));
+                Report(requestId, stopwatch, PhaseStatus.Error, crashed, postRuntimeExtensionsMs: null);
+                await ResetAfterFailureAsync(state, "failure", crashed).ConfigureAwait(false);
+                return;
+            }
+
+            var runtimeAnswer = invocation.Answer!;
+            var answeredAt = stopwatch.Elapsed;
+            var status = runtimeAnswer.IsError ? PhaseStatus.Error : PhaseStatus.Success;
+            _reporter.RuntimeDone(requestId, status, answeredAt.TotalMilliseconds, runtimeAnswer.Body.Length);
+            respond(new InvokeOutcome(requestId, status, runtimeAnswer.Body));
+
+            // Phase 2: the invoke goes on (and is billed) until the INVOKE extensions called next again.
+            var complete = await WaitAsync(state, s => s.Failure is not null || s.InvokeComplete(invocation), timeout, cancellationToken).ConfigureAwait(false);
+            double? postRuntimeMs = invocation.InvokeEvents.Count > 0 ? (stopwatch.Elapsed - answeredAt).TotalMilliseconds : null;
+            if (!complete)
+            {
+                var failure = TimeoutFailure(requestId);
+                _reporter.TimedOut(failure);
+                await EndWithTimeoutAsync(state, requestId, stopwatch, failure, postRuntimeMs).ConfigureAwait(false);
+                return;
+            }
+
+            if (!state.InvokeComplete(invocation) && state.Failure is { } failed)
+            {
+                _reporter.InvokeFailed(requestId, failed);
+                Report(requestId, stopwatch, PhaseStatus.Error, failed, postRuntimeMs);
+                await ResetAfterFailureAsync(state, "failure", failed).ConfigureAwait(false);
+                return;
+            }
+
+            Report(requestId, stopwatch, status, failure: null, postRuntimeMs);
         }
         finally
         {
-            await sampling.CancelAsync().ConfigureAwait(false);
-            await sampler.ConfigureAwait(false);
+            state.EndInvoke(invocation);
         }
-
-        if (timedOutInvoke)
-        {
-            var failure = TimeoutFailure(requestId);
-            log.Platform(failure.ErrorMessage);
-            return await FinishWithResetAsync(requestId, stopwatch, failure, "timeout", cancellationToken).ConfigureAwait(false);
-        }
-
-        if (state.Failure is { } crashed)
-        {
-            log.Platform($"RequestId: {requestId} Error: {crashed.ErrorMessage}");
-            log.Platform(crashed.ErrorType);
-            return await FinishWithResetAsync(requestId, stopwatch, crashed, "error", cancellationToken).ConfigureAwait(false);
-        }
-
-        var answer = invocation.Answer!;
-        var outcome = Finish(requestId, stopwatch, null, answer.IsError ? "error" : null, startLogged: true, answer);
-        _processes.Freeze();
-        if (options.Freeze)
-        {
-            telemetry.Pause();
-        }
-
-        return outcome;
     }
 
-    /// <summary>SHUTDOWN: the end of the execution environment.</summary>
-    public Task ShutdownAsync(CancellationToken cancellationToken) =>
-        _processes.IsEmpty ? telemetry.FlushAndClearAsync(cancellationToken) : ShutdownProcessesAsync("spindown", cancellationToken);
-
-    private async Task<InvokeOutcome> FinishWithResetAsync(
-        string requestId, Stopwatch stopwatch, SandboxFailure failure, string status, CancellationToken cancellationToken)
+    /// <summary>
+    /// A timed-out invoke. On demand Lambda resets the sandbox; a Managed Instances environment goes on (AWS: the
+    /// invoke is marked failed, other invokes and the environment are not interrupted).
+    /// </summary>
+    private async Task EndWithTimeoutAsync(LifecycleState state, string requestId, Stopwatch stopwatch, SandboxFailure failure, double? postRuntimeExtensionsMs)
     {
-        var outcome = Finish(requestId, stopwatch, failure, status, startLogged: true);
-        await ResetAsync(status == "timeout" ? "timeout" : "failure", cancellationToken).ConfigureAwait(false);
-        return outcome;
+        Report(requestId, stopwatch, PhaseStatus.Timeout, failure, postRuntimeExtensionsMs);
+        if (!options.ManagedInstances)
+        {
+            await ResetAfterFailureAsync(state, "timeout", failure).ConfigureAwait(false);
+        }
     }
 
-    private InvokeOutcome Finish(
-        string requestId, Stopwatch stopwatch, SandboxFailure? failure, string? status, bool startLogged, InvocationAnswer? answer = null)
+    /// <summary>Waits for a condition on the state; false when the invoke's timeout came first.</summary>
+    private static async Task<bool> WaitAsync(
+        LifecycleState state, Func<LifecycleState, bool> condition, CancellationTokenSource timeout, CancellationToken cancellationToken)
     {
-        stopwatch.Stop();
-        var durationMs = stopwatch.Elapsed.TotalMilliseconds;
-        if (!startLogged)
+        try
         {
-            log.Platform(PlatformLines.Start(requestId));
-            log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = "$LATEST" });
+            await state.WaitUntilAsync(condition, timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return condition(state);
+        }
+    }
+
+    /// <summary>Resets a sandbox that failed while idle, and runs INIT when there is none (caller holds the transition gate).</summary>
+    private async Task<bool> EnsureInitializedAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (_initialized && _inFlight == 0 && Current.Failure is { } earlier)
+        {
+            log.Debug($"sandbox failed while idle ({earlier.ErrorType}): resetting");
+            await ResetAsync("failure", cancellationToken).ConfigureAwait(false);
         }
 
-        var initDuration = _pendingInitDurationMs;
-        _pendingInitDurationMs = null;
-        var reportStatus = failure is null ? null : status;
-        var errorType = failure is null || status == "timeout" ? null : failure.ErrorType;
-        var telemetryStatus = failure is null ? (answer?.IsError == true ? "error" : "success") : status!;
-        log.PlatformEvent("platform.runtimeDone", new JsonObject
+        // A failed or timed-out INIT is retried inside the invoke, under the function timeout.
+        return _initialized || await InitCoreAsync("invoke", deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The invoke has ended: the last one out freezes the sandbox.</summary>
+    private async Task LeaveAsync()
+    {
+        await _transition.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            ["requestId"] = requestId, ["status"] = telemetryStatus,
-            ["metrics"] = new JsonObject { ["durationMs"] = Math.Round(durationMs, 3), ["producedBytes"] = answer?.Body.Length ?? 0 },
-        });
-        log.Platform(PlatformLines.End(requestId));
-        log.Platform(PlatformLines.Report(requestId, durationMs, options.MemoryMb, _memory.PeakMb, initDuration, reportStatus, errorType));
-        var metrics = new JsonObject
+            if (--_inFlight == 0 && _initialized)
+            {
+                _processes.Freeze();
+                if (options.Freeze)
+                {
+                    telemetry.Pause();
+                }
+            }
+        }
+        finally
         {
-            ["durationMs"] = Math.Round(durationMs, 3), ["billedDurationMs"] = PlatformLines.Billed(durationMs),
-            ["memorySizeMB"] = options.MemoryMb, ["maxMemoryUsedMB"] = _memory.PeakMb,
-        };
-        if (initDuration is { } init)
+            _transition.Release();
+        }
+    }
+
+    /// <summary>
+    /// Resets the span that failed, once: the other invokes in flight in it fail with the same cause (on demand with
+    /// one slot there are none).
+    /// </summary>
+    private async Task ResetAfterFailureAsync(LifecycleState state, string reason, SandboxFailure cause)
+    {
+        state.Fail(cause);
+        await _transition.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            metrics["initDurationMs"] = Math.Round(init, 3);
+            if (_initialized && ReferenceEquals(Current, state))
+            {
+                await ResetAsync(reason, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _transition.Release();
+        }
+    }
+
+    private void Report(string requestId, Stopwatch stopwatch, PhaseStatus status, SandboxFailure? failure, double? postRuntimeExtensionsMs)
+    {
+        double? initDuration;
+        lock (_gate)
+        {
+            initDuration = _pendingInitDurationMs;
+            _pendingInitDurationMs = null;
         }
 
-        log.PlatformEvent("platform.report", new JsonObject { ["requestId"] = requestId, ["status"] = telemetryStatus, ["metrics"] = metrics });
+        _reporter.Report(
+            new InvokeReport(requestId, status, failure, stopwatch.Elapsed.TotalMilliseconds, initDuration, postRuntimeExtensionsMs), _memory.PeakMb);
+    }
 
-        if (failure is not null)
-        {
-            var body = failure.Body is { Length: > 0 } given
-                ? given
-                : JsonSerializer.Serialize(new ErrorResponse(failure.ErrorMessage, failure.ErrorType), ApiJsonContext.Default.ErrorResponse);
-            return new InvokeOutcome(requestId, true, body);
-        }
-
-        return new InvokeOutcome(requestId, answer!.IsError, answer.Body);
+    private static InvokeOutcome FailureOutcome(string requestId, PhaseStatus status, SandboxFailure failure)
+    {
+        var body = failure.Body is { Length: > 0 } given
+            ? given
+            : JsonSerializer.Serialize(new ErrorResponse(failure.ErrorMessage, failure.ErrorType), ApiJsonContext.Default.ErrorResponse);
+        return new InvokeOutcome(requestId, status, body);
     }
 
     private SandboxFailure TimeoutFailure(string requestId)
@@ -287,7 +456,11 @@ public sealed class LifecycleController(
         }
 
         _initialized = false;
-        _pendingInitDurationMs = null;
+        lock (_gate)
+        {
+            _pendingInitDurationMs = null;
+        }
+
         telemetry.Resume();
         var hasExtensions = state.Agents.Count > 0;
         var deadline = time.GetUtcNow() + (hasExtensions ? ShutdownBudget : TimeSpan.Zero);
@@ -297,7 +470,26 @@ public sealed class LifecycleController(
         var notified = state.BeginShutdown(shutdownEvent).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
 
         await _processes.StopAsync(deadline, notified, cancellationToken).ConfigureAwait(false);
+        await StopSamplingAsync().ConfigureAwait(false);
         await telemetry.FlushAndClearAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One memory sampler per INIT-to-SHUTDOWN span: Max Memory Used is the span's peak.</summary>
+    private void StartSampling()
+    {
+        _sampling = new CancellationTokenSource();
+        _sampler = _memory.SampleUntilCancelledAsync(() => _processes.Groups, MemorySampleInterval, _sampling.Token);
+    }
+
+    private async Task StopSamplingAsync()
+    {
+        if (_sampling is { } sampling)
+        {
+            await sampling.CancelAsync().ConfigureAwait(false);
+            await _sampler.ConfigureAwait(false);
+            sampling.Dispose();
+            _sampling = null;
+        }
     }
 
     private List<string> LaunchExtensions(LifecycleState state)
@@ -308,7 +500,7 @@ public sealed class LifecycleController(
             var name = Path.GetFileName(file);
             if (!_processes.TryStartExtension(file, (process, exitCode) => state.ProcessExited(process.Name, isRuntime: false, exitCode)))
             {
-                log.Platform(PlatformLines.Extension(name, "LaunchError", [], "PermissionDenied"));
+                _reporter.ExtensionLaunchError(name);
                 state.Fail(new SandboxFailure("Extension.LaunchError", $"Extension {name} could not be started: permission denied"));
                 continue;
             }
@@ -338,4 +530,7 @@ public sealed class LifecycleController(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static string RegionOf(EmulatorOptions options) =>
+        options.Environment.GetValueOrDefault("AWS_REGION") ?? System.Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
 }

@@ -5,9 +5,10 @@ namespace LambdaEmulator.Lifecycle;
 /// <summary>
 /// What the APIs and the lifecycle share during one INIT-to-SHUTDOWN span of the sandbox (a reset starts a new
 /// one, so calls from processes of a previous span find nothing). Every change pulses a signal the lifecycle
-/// waits on, so the lifecycle never polls.
+/// waits on, so the lifecycle never polls. Several invokes may be in flight at once (--concurrency): each is
+/// matched to the runtime's answer by its request id.
 /// </summary>
-public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
+public sealed class LifecycleState(IReadOnlySet<string> extensionFiles, bool managedInstances)
 {
     public const int MaxExtensions = 10;
 
@@ -16,10 +17,10 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
     private readonly Channel<Invocation> _invocations = Channel.CreateUnbounded<Invocation>();
     private readonly HashSet<string> _exited = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, Invocation> _inFlight = new(StringComparer.Ordinal);
     private bool _registrationOpen = true;
-    private bool _runtimeWaiting;
+    private int _runtimeWaiters;
     private bool _shuttingDown;
-    private Invocation? _current;
     private SandboxFailure? _failure;
 
     public SandboxFailure? Failure
@@ -73,6 +74,11 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
                 return RegistrationResult.Rejected(403, "Extension.InvalidEventType", $"Unknown event type '{invalid}'");
             }
 
+            if (managedInstances && eventList.Contains("INVOKE"))
+            {
+                return RejectInvokeOnManagedInstances();
+            }
+
             if (_agents.Values.Any(a => a.Name == name))
             {
                 return RegistrationResult.Rejected(403, "Extension.InvalidExtensionState", $"Extension '{name}' is already registered");
@@ -95,7 +101,7 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
     {
         lock (_gate)
         {
-            agent.WaitingNext = true;
+            agent.NextCalls++;
             Pulse();
         }
 
@@ -116,28 +122,39 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
         }
     }
 
+    /// <summary>One runtime worker's runtime/invocation/next: several may wait at once, each gets its own invoke.</summary>
     public async Task<Invocation> NextInvocationAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            _runtimeWaiting = true;
+            _runtimeWaiters++;
             Pulse();
         }
 
-        return await _invocations.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _invocations.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _runtimeWaiters--;
+            }
+        }
     }
 
-    /// <summary>Records the runtime's answer; false when the request id is not the current invoke.</summary>
+    /// <summary>Records the runtime's answer; false when the request id is no invoke in flight or is answered already.</summary>
     public bool Answer(string requestId, InvocationAnswer answer)
     {
         lock (_gate)
         {
-            if (_current is null || _current.RequestId != requestId || _current.Answer is not null)
+            if (!_inFlight.TryGetValue(requestId, out var invocation) || invocation.Answer is not null)
             {
                 return false;
             }
 
-            _current.Answer = answer;
+            invocation.Answer = answer;
             Pulse();
             return true;
         }
@@ -199,11 +216,15 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
         }
     }
 
+    /// <summary>
+    /// INIT ends when every extension has called next and the runtime (on Managed Instances: at least one of its
+    /// workers) waits in runtime/invocation/next.
+    /// </summary>
     public bool InitComplete()
     {
         lock (_gate)
         {
-            return _runtimeWaiting && _agents.Values.All(a => a.WaitingNext);
+            return _runtimeWaiters > 0 && _agents.Values.All(a => a.NextCalls > 0);
         }
     }
 
@@ -211,23 +232,44 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
     {
         lock (_gate)
         {
-            _current = invocation;
+            _inFlight[invocation.RequestId] = invocation;
             foreach (var agent in _agents.Values.Where(a => a.WantsInvoke))
             {
-                agent.WaitingNext = false;
-                agent.Queue.Writer.TryWrite(invokeEventJson);
+                invocation.InvokeEvents.Add((agent, agent.Enqueue(invokeEventJson)));
             }
 
-            _runtimeWaiting = false;
             _invocations.Writer.TryWrite(invocation);
         }
     }
 
-    public bool InvokeComplete()
+    public bool IsAnswered(Invocation invocation)
     {
         lock (_gate)
         {
-            return _current?.Answer is not null && _runtimeWaiting && _agents.Values.All(a => a.WaitingNext);
+            return invocation.Answer is not null;
+        }
+    }
+
+    /// <summary>
+    /// The invoke is over: the runtime answered, every extension that got its INVOKE event called next again and, on
+    /// demand, the runtime waits in next again (a Managed Instances runtime has other workers; its next is no signal).
+    /// </summary>
+    public bool InvokeComplete(Invocation invocation)
+    {
+        lock (_gate)
+        {
+            return invocation.Answer is not null
+                && invocation.InvokeEvents.All(e => e.Agent.IsDoneWith(e.EventIndex))
+                && (managedInstances || _runtimeWaiters > 0);
+        }
+    }
+
+    /// <summary>The invoke has ended (reported): a late answer for it is an invalid request id.</summary>
+    public void EndInvoke(Invocation invocation)
+    {
+        lock (_gate)
+        {
+            _inFlight.Remove(invocation.RequestId);
         }
     }
 
@@ -241,8 +283,7 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
             var notified = _agents.Values.Where(a => a.WantsShutdown).ToList();
             foreach (var agent in notified)
             {
-                agent.WaitingNext = false;
-                agent.Queue.Writer.TryWrite(shutdownEventJson);
+                agent.Enqueue(shutdownEventJson);
             }
 
             Pulse();
@@ -269,6 +310,17 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles)
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Lambda Managed Instances accept SHUTDOWN only. AWS documents that INVOKE is not available there and that
+    /// register then fails (extension vendors saw INIT fail with FunctionError.ExtensionInitError:
+    /// honeycombio/honeycomb-lambda-extension#170, open-telemetry/opentelemetry-lambda#2083), but not the status or
+    /// the error type of the answer. The emulator answers as for any event type it does not accept: 403
+    /// Extension.InvalidEventType (see README, known differences).
+    /// </summary>
+    private static RegistrationResult RejectInvokeOnManagedInstances() =>
+        RegistrationResult.Rejected(
+            403, "Extension.InvalidEventType", "INVOKE is not supported on Lambda Managed Instances: register for SHUTDOWN only");
 
     private void Pulse()
     {

@@ -20,13 +20,27 @@ public static class PlatformLines
 
     public static string End(string requestId) => $"END RequestId: {requestId}";
 
+    /// <summary>
+    /// The REPORT line. <paramref name="postRuntimeExtensionsMs"/> (AWS's PostRuntimeExtensionsDuration metric, not
+    /// a CloudWatch REPORT field) is the time extensions registered for INVOKE took after the runtime's answer; the
+    /// emulator adds it when there are such extensions.
+    /// </summary>
     public static string Report(
-        string requestId, double durationMs, int memoryMb, long maxMemoryUsedMb, double? initDurationMs, string? status, string? errorType) =>
+        string requestId, double durationMs, int memoryMb, long maxMemoryUsedMb, double? initDurationMs, double? postRuntimeExtensionsMs,
+        string? status, string? errorType) =>
         $"REPORT RequestId: {requestId} Duration: {Ms(durationMs)} ms Billed Duration: {Billed(durationMs)} ms " +
         $"Memory Size: {memoryMb} MB Max Memory Used: {maxMemoryUsedMb} MB" +
         (initDurationMs is { } init ? $" Init Duration: {Ms(init)} ms" : "") +
+        (postRuntimeExtensionsMs is { } post ? $" Post Runtime Extensions Duration: {Ms(post)} ms" : "") +
         (status is null ? "" : $" Status: {status}") +
         (errorType is null ? "" : $" Error Type: {errorType}");
+
+    public static string Text(PhaseStatus status) => status switch
+    {
+        PhaseStatus.Success => "success",
+        PhaseStatus.Error => "error",
+        _ => "timeout",
+    };
 
     public static long Billed(double durationMs) => (long)Math.Ceiling(durationMs);
 

@@ -53,7 +53,7 @@ public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths
         variables["AWS_LAMBDA_FUNCTION_NAME"] = options.FunctionName;
         variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = options.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
         variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
-        variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+        variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = options.InitializationType;
         variables["AWS_LAMBDA_RUNTIME_API"] = runtimeApi;
         variables["TZ"] = ":UTC";
         variables["LAMBDA_EMULATOR_OPT"] = paths.Opt;
