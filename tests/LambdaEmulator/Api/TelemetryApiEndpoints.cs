@@ -51,9 +51,10 @@ public static class TelemetryApiEndpoints
                 return;
             }
 
-            if (request?.Destination is not { Protocol: "HTTP", Uri: { } uri } || !Uri.TryCreate(uri, UriKind.Absolute, out var destination))
+            var (destination, invalidDestination) = TelemetryDestination.Validate(request?.Destination);
+            if (destination is null)
             {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", "destination must be {\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:PORT/...\"}").ConfigureAwait(false);
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalidDestination!).ConfigureAwait(false);
                 return;
             }
 

@@ -1,41 +1,66 @@
 namespace LambdaEmulator.Sandbox;
 
 /// <summary>
-/// How a sandbox command is wrapped: as is, or under bubblewrap with the environment's folders mounted at
-/// /opt, /var/task (read-only, as in Lambda) and /tmp; the rest of the machine read-only, the network shared
-/// so that 127.0.0.1 reaches the APIs.
+/// How a sandbox command is wrapped in bubblewrap. With --isolate: the environment's folders mounted at /opt,
+/// /var/task (read-only, as in Lambda) and /tmp, the rest of the machine read-only, the network shared so that
+/// 127.0.0.1 reaches the APIs. Without it: the whole machine as is (<c>--dev-bind / /</c>), only /etc/hosts replaced
+/// so that sandbox.localdomain resolves. Either way bwrap stays as the command's parent (a monitor that exits with
+/// the command's status) in the same process group; without bwrap on the machine, non-isolated commands run as is.
 /// </summary>
-public sealed class SandboxIsolation(ExecutionEnvironment? environment)
+public sealed class SandboxIsolation(ExecutionEnvironment environment, bool isolate, string? hostsFile, bool bwrapInstalled)
 {
-    public bool Enabled => environment is not null;
+    /// <summary>True under --isolate: the processes see /opt, /var/task and /tmp at their real paths.</summary>
+    public bool Isolated => isolate;
+
+    /// <summary>True when commands run under bubblewrap (whose monitor process then leads the process group).</summary>
+    public bool Wrapped => isolate || (bwrapInstalled && hostsFile is not null);
+
+    public static bool BwrapInstalled() =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(folder => File.Exists(Path.Combine(folder, "bwrap")));
 
     public IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string workingDirectory)
     {
-        if (environment is null)
+        if (!Wrapped)
         {
             return command;
         }
 
-        var arguments = new List<string> { "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc" };
-        if (!Directory.Exists("/var/task"))
+        var arguments = new List<string> { "bwrap" };
+        if (isolate)
         {
-            // bwrap cannot create /var/task on a read-only root: rebuild /var on a tmpfs from the host's entries.
-            arguments.AddRange(["--tmpfs", "/var"]);
-            foreach (var entry in new DirectoryInfo("/var").EnumerateFileSystemInfos())
+            arguments.AddRange(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]);
+            if (!Directory.Exists("/var/task"))
             {
-                arguments.AddRange(entry.LinkTarget is { } target
-                    ? ["--symlink", target, entry.FullName]
-                    : ["--ro-bind", entry.FullName, entry.FullName]);
+                // bwrap cannot create /var/task on a read-only root: rebuild /var on a tmpfs from the host's entries.
+                arguments.AddRange(["--tmpfs", "/var"]);
+                foreach (var entry in new DirectoryInfo("/var").EnumerateFileSystemInfos())
+                {
+                    arguments.AddRange(entry.LinkTarget is { } target
+                        ? ["--symlink", target, entry.FullName]
+                        : ["--ro-bind", entry.FullName, entry.FullName]);
+                }
             }
+
+            arguments.AddRange(
+            [
+                "--ro-bind", environment.Opt, "/opt",
+                "--ro-bind", environment.Task, "/var/task",
+                "--bind", environment.Tmp, "/tmp",
+            ]);
+        }
+        else
+        {
+            // Everything as is, devices included (a plain --bind makes /dev/null unusable).
+            arguments.AddRange(["--dev-bind", "/", "/"]);
         }
 
-        arguments.AddRange(
-        [
-            "--ro-bind", environment.Opt, "/opt",
-            "--ro-bind", environment.Task, "/var/task",
-            "--bind", environment.Tmp, "/tmp",
-            "--die-with-parent", "--chdir", workingDirectory, "--",
-        ]);
+        if (hostsFile is not null)
+        {
+            arguments.AddRange(["--ro-bind", hostsFile, "/etc/hosts"]);
+        }
+
+        arguments.AddRange(["--die-with-parent", "--chdir", workingDirectory, "--"]);
         arguments.AddRange(command);
         return arguments;
     }
