@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace LambdaEmulator.Api;
 
 /// <summary>
-/// The sandbox's API endpoint (AWS_LAMBDA_RUNTIME_API): Runtime, Extensions and Telemetry APIs on one
+/// The sandbox's API endpoint (AWS_LAMBDA_RUNTIME_API): Runtime, Extensions, Telemetry and Logs APIs on one
 /// listener on a free loopback port, as Lambda serves them on one address.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
@@ -32,6 +32,8 @@ public sealed class ApiServer : IAsyncDisposable
         RuntimeApiEndpoints.Map(app, lifecycle);
         ExtensionsApiEndpoints.Map(app, lifecycle);
         TelemetryApiEndpoints.Map(app, lifecycle, telemetry);
+        // Lambda Managed Instances have no Logs API: in that mode leave this out (404, as there).
+        LogsApiEndpoints.Map(app, lifecycle, telemetry);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ApiServer(app) { Address = new Uri(address).Authority };

@@ -8,63 +8,67 @@ namespace LambdaEmulator.Api;
 /// <summary>Telemetry API 2022-07-01: subscriptions of registered extensions.</summary>
 public static class TelemetryApiEndpoints
 {
-    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry)
+    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry) =>
+        routes.MapPut("/2022-07-01/telemetry", context => SubscribeAsync(context, lifecycle, telemetry, SubscriptionApi.Telemetry));
+
+    /// <summary>
+    /// A subscription through either API (their bodies share types, buffering and destination): validated as Lambda
+    /// does, then answered 200 "OK" and announced with platform.telemetrySubscription or platform.logsSubscription.
+    /// </summary>
+    public static async Task SubscribeAsync(HttpContext context, LifecycleController lifecycle, TelemetryHub telemetry, SubscriptionApi api)
     {
-        routes.MapPut("/2022-07-01/telemetry", async context =>
+        var state = lifecycle.Current;
+        if (await ExtensionsApiEndpoints.FindAgentAsync(context, state).ConfigureAwait(false) is not { } agent)
         {
-            var state = lifecycle.Current;
-            if (await ExtensionsApiEndpoints.FindAgentAsync(context, state).ConfigureAwait(false) is not { } agent)
+            return;
+        }
+
+        TelemetrySubscribeRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(await ApiResults.ReadBodyAsync(context).ConfigureAwait(false), ApiJsonContext.Default.TelemetrySubscribeRequest);
+        }
+        catch (JsonException e)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var categories = new HashSet<TelemetryCategory>();
+        foreach (var type in request?.Types ?? [])
+        {
+            if (!Enum.TryParse<TelemetryCategory>(type, ignoreCase: true, out var category) || !Enum.IsDefined(category))
             {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", $"Unknown telemetry type '{type}'").ConfigureAwait(false);
                 return;
             }
 
-            TelemetrySubscribeRequest? request;
-            try
-            {
-                request = JsonSerializer.Deserialize(await ApiResults.ReadBodyAsync(context).ConfigureAwait(false), ApiJsonContext.Default.TelemetrySubscribeRequest);
-            }
-            catch (JsonException e)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
-                return;
-            }
+            categories.Add(category);
+        }
 
-            var categories = new HashSet<TelemetryCategory>();
-            foreach (var type in request?.Types ?? [])
-            {
-                if (!Enum.TryParse<TelemetryCategory>(type, ignoreCase: true, out var category) || !Enum.IsDefined(category))
-                {
-                    await ApiResults.WriteErrorAsync(context, 400, "ValidationError", $"Unknown telemetry type '{type}'").ConfigureAwait(false);
-                    return;
-                }
+        var defaults = TelemetryBuffering.Default;
+        var buffering = new TelemetryBuffering(
+            request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
+            request?.Buffering?.TimeoutMs ?? defaults.TimeoutMs);
+        if (buffering.Validate() is { } invalid)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalid).ConfigureAwait(false);
+            return;
+        }
 
-                categories.Add(category);
-            }
+        var (destination, invalidDestination) = TelemetryDestination.Validate(request?.Destination);
+        if (destination is null)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalidDestination!).ConfigureAwait(false);
+            return;
+        }
 
-            var defaults = TelemetryBuffering.Default;
-            var buffering = new TelemetryBuffering(
-                request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
-                request?.Buffering?.TimeoutMs ?? defaults.TimeoutMs);
-            if (buffering.Validate() is { } invalid)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalid).ConfigureAwait(false);
-                return;
-            }
-
-            var (destination, invalidDestination) = TelemetryDestination.Validate(request?.Destination);
-            if (destination is null)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalidDestination!).ConfigureAwait(false);
-                return;
-            }
-
-            telemetry.Subscribe(agent.Name, categories, buffering, destination);
-            telemetry.Publish(TelemetryCategory.Platform, "platform.telemetrySubscription", new JsonObject
-            {
-                ["name"] = agent.Name, ["state"] = "Subscribed",
-                ["types"] = new JsonArray([.. categories.Select(c => JsonValue.Create(c.ToString().ToLowerInvariant()))]),
-            });
-            await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
+        telemetry.Subscribe(agent.Name, api, categories, buffering, destination);
+        telemetry.Publish(TelemetryCategory.Platform, api.SubscriptionEvent(), new JsonObject
+        {
+            ["name"] = agent.Name, ["state"] = "Subscribed",
+            ["types"] = new JsonArray([.. categories.Select(c => JsonValue.Create(c.ToString().ToLowerInvariant()))]),
         });
+        await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
     }
 }
