@@ -1,5 +1,6 @@
 using System.Net;
 using LambdaEmulator.Lifecycle;
+using LambdaEmulator.Logs;
 using LambdaEmulator.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -18,7 +19,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     public string Address { get; private set; } = "";
 
-    public static async Task<ApiServer> StartAsync(LifecycleController lifecycle, TelemetryHub telemetry, CancellationToken cancellationToken)
+    public static async Task<ApiServer> StartAsync(LifecycleController lifecycle, TelemetryHub telemetry, LambdaLog log, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -29,7 +30,7 @@ public sealed class ApiServer : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromHours(1);
         });
         var app = builder.Build();
-        RuntimeApiEndpoints.Map(app, lifecycle);
+        RuntimeApiEndpoints.Map(app, lifecycle, log);
         ExtensionsApiEndpoints.Map(app, lifecycle);
         TelemetryApiEndpoints.Map(app, lifecycle, telemetry);
         // Lambda Managed Instances have no Logs API: in that mode leave this out (404, as there).
