@@ -5,19 +5,43 @@ namespace LambdaEmulator.Sandbox;
 /// /var/task (read-only, as in Lambda) and /tmp, the rest of the machine read-only, the network shared so that
 /// 127.0.0.1 reaches the APIs. Without it: the whole machine as is (<c>--dev-bind / /</c>), only /etc/hosts replaced
 /// so that sandbox.localdomain resolves. Either way bwrap stays as the command's parent (a monitor that exits with
-/// the command's status) in the same process group; without bwrap on the machine, non-isolated commands run as is.
+/// the command's status) in the same process group; where bwrap cannot run, non-isolated commands run as is.
 /// </summary>
-public sealed class SandboxIsolation(ExecutionEnvironment environment, bool isolate, string? hostsFile, bool bwrapInstalled)
+public sealed class SandboxIsolation(ExecutionEnvironment environment, bool isolate, string? hostsFile, bool bwrapWorks)
 {
     /// <summary>True under --isolate: the processes see /opt, /var/task and /tmp at their real paths.</summary>
     public bool Isolated => isolate;
 
     /// <summary>True when commands run under bubblewrap (whose monitor process then leads the process group).</summary>
-    public bool Wrapped => isolate || (bwrapInstalled && hostsFile is not null);
+    public bool Wrapped => isolate || (bwrapWorks && hostsFile is not null);
 
-    public static bool BwrapInstalled() =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(folder => File.Exists(Path.Combine(folder, "bwrap")));
+    /// <summary>
+    /// Whether bwrap is on PATH and can make a mount namespace here (a non-root user needs user namespaces for it):
+    /// one probe run, so that a machine without it still runs non-isolated sandboxes, only without the host name.
+    /// </summary>
+    public static bool BwrapWorks()
+    {
+        if (!(System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(folder => File.Exists(Path.Combine(folder, "bwrap"))))
+        {
+            return false;
+        }
+
+        var probe = new System.Diagnostics.ProcessStartInfo("bwrap", ["--dev-bind", "/", "/", "--", "true"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = System.Diagnostics.Process.Start(probe)!;
+        if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            process.Kill();
+            return false;
+        }
+
+        return process.ExitCode == 0;
+    }
 
     public IReadOnlyList<string> Wrap(IReadOnlyList<string> command, string workingDirectory)
     {

@@ -112,17 +112,20 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
     private static SandboxIsolation CreateIsolation(EmulatorOptions options, ExecutionEnvironment environment, LambdaLog log)
     {
         var hosts = SandboxHosts.Write(environment.Root);
-        var bwrap = SandboxIsolation.BwrapInstalled();
         if (hosts is null)
         {
             log.Debug($"this machine has no /etc/hosts: {SandboxHosts.HostName} does not resolve in the sandbox");
-        }
-        else if (!bwrap && !options.Isolate)
-        {
-            log.Debug($"bwrap not found: {SandboxHosts.HostName} does not resolve in the sandbox (apt-get install -y bubblewrap)");
+            return new SandboxIsolation(environment, options.Isolate, null, bwrapWorks: options.Isolate);
         }
 
-        return new SandboxIsolation(environment, options.Isolate, hosts, bwrap);
+        // Under --isolate bwrap must work anyway; without it, probe once and fall back to running commands as is.
+        var bwrapWorks = options.Isolate || SandboxIsolation.BwrapWorks();
+        if (!bwrapWorks)
+        {
+            log.Debug($"bwrap is missing or cannot run here: {SandboxHosts.HostName} does not resolve in the sandbox (apt-get install -y bubblewrap)");
+        }
+
+        return new SandboxIsolation(environment, options.Isolate, hosts, bwrapWorks);
     }
 
     private void Track(SandboxProcess process, Action<SandboxProcess, int> exited)
