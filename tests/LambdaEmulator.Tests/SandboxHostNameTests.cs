@@ -47,7 +47,10 @@ public sealed class SandboxHostNameTests
         var tmp = Path.Combine(sandbox.Root, "sandbox-tmp");
         File.WriteAllText(Path.Combine(sandbox.Layer, "listener.py"), Listener.ReplaceLineEndings("\n"));
         sandbox.Extension("ext", Scripts.Extension(afterRegister: StartListenerAndSubscribe))
-            .Runtime(Scripts.Runtime(handler: """echo "[runtime] resolves $(getent hosts sandbox.localdomain | tr -s ' ')" """));
+            .Runtime(Scripts.Runtime(handler: """
+                echo "[runtime] resolves $(getent hosts sandbox.localdomain | tr -s ' ')"
+                echo "[runtime] short name $(getent hosts sandbox | tr -s ' ')"
+                """));
         string[] isolation = isolate ? ["--isolate"] : [];
         var machineHosts = File.ReadAllText("/etc/hosts");
 
@@ -57,11 +60,12 @@ public sealed class SandboxHostNameTests
         Assert.True(result.ExitCode == 0, result.Transcript);
         Assert.Contains("[ext] listener: ", result.Stdout);
         Assert.Contains(result.Stdout, l => l.StartsWith("[ext] subscribe 200 ", StringComparison.Ordinal));
-        Assert.Contains("[runtime] resolves 127.0.0.1 sandbox.localdomain", result.Stdout);
+        Assert.Contains("[runtime] resolves 127.0.0.1 sandbox.localdomain sandbox", result.Stdout);
+        Assert.Contains("[runtime] short name 127.0.0.1 sandbox.localdomain sandbox", result.Stdout);
         // SHUTDOWN flushes what is buffered before the extension is stopped.
         var received = File.ReadAllLines(Path.Combine(tmp, "received.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Contains(received, e => e.GetProperty("type").GetString() == "function"
-            && e.GetProperty("record").GetString() == "[runtime] resolves 127.0.0.1 sandbox.localdomain");
+            && e.GetProperty("record").GetString() == "[runtime] resolves 127.0.0.1 sandbox.localdomain sandbox");
         Assert.Equal(machineHosts, File.ReadAllText("/etc/hosts")); // bound over inside the sandbox only
     }
 

@@ -8,8 +8,10 @@ namespace LambdaEmulator.Api;
 /// <summary>Telemetry API 2022-07-01: subscriptions of registered extensions.</summary>
 public static class TelemetryApiEndpoints
 {
-    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry) =>
+    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry)
+    {
         routes.MapPut("/2022-07-01/telemetry", context => SubscribeAsync(context, lifecycle, telemetry, SubscriptionApi.Telemetry));
+    }
 
     /// <summary>
     /// A subscription through either API (their bodies share types, buffering and destination): validated as Lambda

@@ -44,10 +44,10 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     public TelemetrySubscription Subscribe(
         string extensionName, SubscriptionApi api, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination)
     {
-        // The subscriber names sandbox.localdomain (the sandbox's own host name in Lambda); here the extension
-        // listens on this machine, so deliver to loopback on the same port and path.
+        // The subscriber names sandbox.localdomain or sandbox (the sandbox's own host name in Lambda, 127.0.0.1 in the
+        // sandbox's hosts file); the emulator does not see that file, so it delivers to loopback on the same port and path.
         var target = new UriBuilder(destination);
-        if (string.Equals(target.Host, Sandbox.SandboxHosts.HostName, StringComparison.OrdinalIgnoreCase))
+        if (Sandbox.SandboxHosts.Names(target.Host))
         {
             target.Host = "127.0.0.1";
         }
