@@ -69,21 +69,24 @@ public sealed class SandboxHostNameTests
         Assert.Equal(machineHosts, File.ReadAllText("/etc/hosts")); // bound over inside the sandbox only
     }
 
-    [Fact]
-    public async Task A_telemetry_destination_on_0_0_0_0_is_a_validation_error()
+    [Theory]
+    [InlineData("http://0.0.0.0:4243/telemetry", "\"platform\"", "URI host 0.0.0.0 is a bind address")]
+    [InlineData("http://sandbox.localdomain/telemetry", "\"platform\"", "URI port is not provided")]
+    [InlineData("http://sandbox.localdomain:4243/telemetry", "", "types should not be empty")]
+    public async Task A_subscription_lambda_could_not_deliver_is_a_validation_error(string uri, string types, string message)
     {
         using var sandbox = new TestSandbox();
         sandbox.Extension("ext", Scripts.Extension(afterRegister: """
-            CODE=$(curl -sS -o "$TMPDIR/subscribe-body" -w '%{http_code}' -X PUT "http://${AWS_LAMBDA_RUNTIME_API}/2022-07-01/telemetry" -H "Lambda-Extension-Identifier: $ID" -d '{"schemaVersion":"2022-12-13","types":["platform"],"destination":{"protocol":"HTTP","URI":"http://0.0.0.0:4243/telemetry"}}')
+            CODE=$(curl -sS -o "$TMPDIR/subscribe-body" -w '%{http_code}' -X PUT "http://${AWS_LAMBDA_RUNTIME_API}/2022-07-01/telemetry" -H "Lambda-Extension-Identifier: $ID" -d "{\"schemaVersion\":\"2022-12-13\",\"types\":[$TYPES],\"destination\":{\"protocol\":\"HTTP\",\"URI\":\"$URI\"}}")
             echo "[ext] subscribe $CODE $(cat "$TMPDIR/subscribe-body")"
             """)).Runtime(Scripts.Runtime());
 
-        var result = await EmulatorProcess.RunAsync(sandbox.Args("--invoke", "{}"));
+        var result = await EmulatorProcess.RunAsync(sandbox.Args("--env", $"URI={uri}", "--env", $"TYPES={types}", "--invoke", "{}"));
 
         var line = Assert.Single(result.Stdout, l => l.StartsWith("[ext] subscribe ", StringComparison.Ordinal));
         Assert.StartsWith("[ext] subscribe 400 ", line, StringComparison.Ordinal);
         using var body = JsonDocument.Parse(line["[ext] subscribe 400 ".Length..]);
         Assert.Equal("ValidationError", body.RootElement.GetProperty("errorType").GetString());
-        Assert.Contains("0.0.0.0", body.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith(message, body.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 }

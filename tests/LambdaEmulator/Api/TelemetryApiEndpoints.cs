@@ -48,6 +48,13 @@ public static class TelemetryApiEndpoints
             categories.Add(category);
         }
 
+        if (categories.Count == 0)
+        {
+            // Lambda's own message (Telemetry API reference).
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", "types should not be empty").ConfigureAwait(false);
+            return;
+        }
+
         var defaults = TelemetryBuffering.Default;
         var buffering = new TelemetryBuffering(
             request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
