@@ -27,4 +27,22 @@ public sealed class IsolateTests
         Assert.Contains("[runtime] task read-only", result.Stdout);
         Assert.Equal("written inside\n", File.ReadAllText(Path.Combine(tmp, "inside.txt")));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_runtime_that_handles_SIGTERM_is_reported_with_its_own_exit_status(bool isolate)
+    {
+        using var sandbox = new TestSandbox();
+        // An extension registered for SHUTDOWN gives the runtime a budget, so it gets SIGTERM before any SIGKILL.
+        sandbox.Extension("ext", Scripts.Extension(events: """["SHUTDOWN"]"""))
+            .Runtime(ShutdownTests.TrappingRuntime);
+        string[] isolation = isolate ? ["--isolate"] : [];
+
+        var result = await EmulatorProcess.RunAsync(sandbox.Args([.. isolation, "--invoke", "{}"]));
+
+        Assert.True(result.ExitCode == 0, result.Transcript);
+        Assert.Contains("[runtime] got SIGTERM", result.Stdout);
+        Assert.Contains(result.Stderr, l => l.Contains("] runtime (pid ", StringComparison.Ordinal) && l.EndsWith(") exited with status 0", StringComparison.Ordinal));
+    }
 }

@@ -9,7 +9,7 @@ namespace LambdaEmulator.Tests;
 public sealed partial class ShutdownTests
 {
     // Curl runs in the background so that bash can run the TERM trap while it waits for the next event.
-    private const string TrappingRuntime = """
+    internal const string TrappingRuntime = """
         #!/bin/bash
         API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
         trap 'echo "[runtime] got SIGTERM"; exit 0' TERM

@@ -24,7 +24,7 @@ public sealed class Emulator(EmulatorOptions options, TextWriter stdout, TextWri
         using var environment = ExecutionEnvironment.Create(options);
         log.Debug($"execution environment in {environment.Root} (tmp {environment.Tmp}){(options.Isolate ? " under bubblewrap" : "")}");
         var lifecycle = new LifecycleController(options, environment, log, telemetry, time);
-        await using var api = await ApiServer.StartAsync(lifecycle, telemetry, cancellationToken).ConfigureAwait(false);
+        await using var api = await ApiServer.StartAsync(lifecycle, telemetry, log, cancellationToken).ConfigureAwait(false);
         lifecycle.RuntimeApi = api.Address;
         log.Debug($"AWS_LAMBDA_RUNTIME_API={api.Address}");
         try

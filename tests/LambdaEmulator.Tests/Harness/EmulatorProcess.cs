@@ -109,7 +109,7 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
         foreach (var line in Stderr.Lines)
         {
             if (StartedPattern().Match(line) is { Success: true } match
-                && int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) is var group && SandboxGroupAlive(group))
+                && LiveSandboxGroup(int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)) is { } group)
             {
                 ProcessSignals.Send(-group, ProcessSignals.SigKill);
             }
@@ -118,19 +118,23 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    /// <summary>True only if a process of that group still carries a sandbox environment (pids get reused).</summary>
-    private static bool SandboxGroupAlive(int group)
+    /// <summary>
+    /// The process group of a started sandbox process (the pid itself, or bubblewrap's monitor above it) while a
+    /// process of it still carries a sandbox environment (pids get reused); null when none does.
+    /// </summary>
+    private static int? LiveSandboxGroup(int pid)
     {
+        var started = pid.ToString(CultureInfo.InvariantCulture);
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
             try
             {
                 var stat = File.ReadAllText(Path.Combine(folder, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[2] == group.ToString(CultureInfo.InvariantCulture)
+                if ((fields[2] == started || Path.GetFileName(folder) == started)
                     && File.ReadAllText(Path.Combine(folder, "environ")).Contains("AWS_LAMBDA_RUNTIME_API=", StringComparison.Ordinal))
                 {
-                    return true;
+                    return int.Parse(fields[2], CultureInfo.InvariantCulture);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -138,7 +142,7 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
             }
         }
 
-        return false;
+        return null;
     }
 
     [GeneratedRegex(@"started (\S+) \(pid (\d+)\)")]

@@ -1,5 +1,6 @@
 using System.Net;
 using LambdaEmulator.Lifecycle;
+using LambdaEmulator.Logs;
 using LambdaEmulator.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace LambdaEmulator.Api;
 
 /// <summary>
-/// The sandbox's API endpoint (AWS_LAMBDA_RUNTIME_API): Runtime, Extensions and Telemetry APIs on one
+/// The sandbox's API endpoint (AWS_LAMBDA_RUNTIME_API): Runtime, Extensions, Telemetry and Logs APIs on one
 /// listener on a free loopback port, as Lambda serves them on one address.
 /// </summary>
 public sealed class ApiServer : IAsyncDisposable
@@ -18,7 +19,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     public string Address { get; private set; } = "";
 
-    public static async Task<ApiServer> StartAsync(LifecycleController lifecycle, TelemetryHub telemetry, CancellationToken cancellationToken)
+    public static async Task<ApiServer> StartAsync(LifecycleController lifecycle, TelemetryHub telemetry, LambdaLog log, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -29,9 +30,14 @@ public sealed class ApiServer : IAsyncDisposable
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromHours(1);
         });
         var app = builder.Build();
-        RuntimeApiEndpoints.Map(app, lifecycle);
+        RuntimeApiEndpoints.Map(app, lifecycle, log);
         ExtensionsApiEndpoints.Map(app, lifecycle);
         TelemetryApiEndpoints.Map(app, lifecycle, telemetry);
+        if (!lifecycle.IsManagedInstances)
+        {
+            // Lambda Managed Instances have no Logs API: 404 there, as on LMI.
+            LogsApiEndpoints.Map(app, lifecycle, telemetry);
+        }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ApiServer(app) { Address = new Uri(address).Authority };

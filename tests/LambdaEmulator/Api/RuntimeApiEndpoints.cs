@@ -1,5 +1,6 @@
 using System.Globalization;
 using LambdaEmulator.Lifecycle;
+using LambdaEmulator.Logs;
 
 namespace LambdaEmulator.Api;
 
@@ -8,7 +9,7 @@ public static class RuntimeApiEndpoints
 {
     private const string ErrorTypeHeader = "Lambda-Runtime-Function-Error-Type";
 
-    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle)
+    public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, LambdaLog log)
     {
         routes.MapGet("/2018-06-01/runtime/invocation/next", async context =>
         {
@@ -33,6 +34,14 @@ public static class RuntimeApiEndpoints
         routes.MapPost("/2018-06-01/runtime/invocation/{requestId}/response", async context =>
         {
             var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
+            if (StreamedResponseError.From(context.Request) is { } streamedError)
+            {
+                log.Debug($"RequestId: {context.Request.RouteValues["requestId"]} streamed {body.Length} characters, then reported " +
+                    $"{streamedError.ErrorType} in trailers; streamed part: {Shorten(body)}");
+                await AnswerAsync(context, lifecycle, streamedError).ConfigureAwait(false);
+                return;
+            }
+
             await AnswerAsync(context, lifecycle, new InvocationAnswer(false, body, null)).ConfigureAwait(false);
         });
 
@@ -52,6 +61,8 @@ public static class RuntimeApiEndpoints
             await ApiResults.WriteJsonAsync(context, """{"status":"OK"}""").ConfigureAwait(false);
         });
     }
+
+    private static string Shorten(string text) => (text.Length > 1_000 ? text[..1_000] + "..." : text).ReplaceLineEndings(" ");
 
     private static Task AnswerAsync(HttpContext context, LifecycleController lifecycle, InvocationAnswer answer)
     {

@@ -15,67 +15,81 @@ public static class TelemetryApiEndpoints
 
     public static void Map(IEndpointRouteBuilder routes, LifecycleController lifecycle, TelemetryHub telemetry)
     {
-        routes.MapPut("/2022-07-01/telemetry", async context =>
+        routes.MapPut("/2022-07-01/telemetry", context => SubscribeAsync(context, lifecycle, telemetry, SubscriptionApi.Telemetry));
+    }
+
+    /// <summary>
+    /// A subscription through either API (their bodies share types, buffering and destination): validated as Lambda
+    /// does, then answered 200 "OK" and announced with platform.telemetrySubscription or platform.logsSubscription.
+    /// </summary>
+    public static async Task SubscribeAsync(HttpContext context, LifecycleController lifecycle, TelemetryHub telemetry, SubscriptionApi api)
+    {
+        var state = lifecycle.Current;
+        if (await ExtensionsApiEndpoints.FindAgentAsync(context, state).ConfigureAwait(false) is not { } agent)
         {
-            var state = lifecycle.Current;
-            if (await ExtensionsApiEndpoints.FindAgentAsync(context, state).ConfigureAwait(false) is not { } agent)
+            return;
+        }
+
+        TelemetrySubscribeRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(await ApiResults.ReadBodyAsync(context).ConfigureAwait(false), ApiJsonContext.Default.TelemetrySubscribeRequest);
+        }
+        catch (JsonException e)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var categories = new HashSet<TelemetryCategory>();
+        foreach (var type in request?.Types ?? [])
+        {
+            if (!Enum.TryParse<TelemetryCategory>(type, ignoreCase: true, out var category) || !Enum.IsDefined(category))
             {
+                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", $"Unknown telemetry type '{type}'").ConfigureAwait(false);
                 return;
             }
 
-            TelemetrySubscribeRequest? request;
-            try
-            {
-                request = JsonSerializer.Deserialize(await ApiResults.ReadBodyAsync(context).ConfigureAwait(false), ApiJsonContext.Default.TelemetrySubscribeRequest);
-            }
-            catch (JsonException e)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", e.Message).ConfigureAwait(false);
-                return;
-            }
+            categories.Add(category);
+        }
 
-            if (SchemaVersionError(request?.SchemaVersion, lifecycle.IsManagedInstances) is { } schemaError)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", schemaError).ConfigureAwait(false);
-                return;
-            }
+        if (api == SubscriptionApi.Telemetry && SchemaVersionError(request?.SchemaVersion, lifecycle.IsManagedInstances) is { } schemaError)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", schemaError).ConfigureAwait(false);
+            return;
+        }
 
-            var categories = new HashSet<TelemetryCategory>();
-            foreach (var type in request?.Types ?? [])
-            {
-                if (!Enum.TryParse<TelemetryCategory>(type, ignoreCase: true, out var category) || !Enum.IsDefined(category))
-                {
-                    await ApiResults.WriteErrorAsync(context, 400, "ValidationError", $"Unknown telemetry type '{type}'").ConfigureAwait(false);
-                    return;
-                }
+        if (categories.Count == 0)
+        {
+            // Lambda's own message (Telemetry API reference).
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", "types should not be empty").ConfigureAwait(false);
+            return;
+        }
 
-                categories.Add(category);
-            }
+        var defaults = TelemetryBuffering.Default;
+        var buffering = new TelemetryBuffering(
+            request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
+            request?.Buffering?.TimeoutMs ?? defaults.TimeoutMs);
+        if (buffering.Validate() is { } invalid)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalid).ConfigureAwait(false);
+            return;
+        }
 
-            var defaults = TelemetryBuffering.Default;
-            var buffering = new TelemetryBuffering(
-                request?.Buffering?.MaxItems ?? defaults.MaxItems, request?.Buffering?.MaxBytes ?? defaults.MaxBytes,
-                request?.Buffering?.TimeoutMs ?? defaults.TimeoutMs);
-            if (buffering.Validate() is { } invalid)
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalid).ConfigureAwait(false);
-                return;
-            }
+        var (destination, invalidDestination) = TelemetryDestination.Validate(request?.Destination);
+        if (destination is null)
+        {
+            await ApiResults.WriteErrorAsync(context, 400, "ValidationError", invalidDestination!).ConfigureAwait(false);
+            return;
+        }
 
-            if (request?.Destination is not { Protocol: "HTTP", Uri: { } uri } || !Uri.TryCreate(uri, UriKind.Absolute, out var destination))
-            {
-                await ApiResults.WriteErrorAsync(context, 400, "ValidationError", "destination must be {\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:PORT/...\"}").ConfigureAwait(false);
-                return;
-            }
-
-            telemetry.Subscribe(agent.Name, categories, buffering, destination);
-            telemetry.Publish(TelemetryCategory.Platform, "platform.telemetrySubscription", new JsonObject
-            {
-                ["name"] = agent.Name, ["state"] = "Subscribed",
-                ["types"] = new JsonArray([.. categories.Select(c => JsonValue.Create(c.ToString().ToLowerInvariant()))]),
-            });
-            await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
+        telemetry.Subscribe(agent.Name, api, categories, buffering, destination);
+        telemetry.Publish(TelemetryCategory.Platform, api.SubscriptionEvent(), new JsonObject
+        {
+            ["name"] = agent.Name, ["state"] = "Subscribed",
+            ["types"] = new JsonArray([.. categories.Select(c => JsonValue.Create(c.ToString().ToLowerInvariant()))]),
         });
+        await ApiResults.WriteJsonAsync(context, "\"OK\"").ConfigureAwait(false);
     }
 
     /// <summary>

@@ -139,6 +139,27 @@ public sealed class EmulatorCommand
         }
     }
 
+    /// <summary>
+    /// Usage errors: the parser's own, and any token before "--" that no option took. Without this check an
+    /// unknown option such as "--timout" would silently become the runtime command (the bootstrap argument takes
+    /// every token nothing else matched). Only what follows "--" is the runtime command.
+    /// </summary>
+    public IReadOnlyList<string> UsageErrors(ParseResult result)
+    {
+        var errors = result.Errors.Select(e => e.Message).ToList();
+        var doubleDash = result.Tokens.ToList().FindIndex(t => t.Type == TokenType.DoubleDash);
+        var afterDoubleDash = doubleDash < 0 ? 0 : result.Tokens.Count - doubleDash - 1;
+        var bootstrap = result.GetResult(_bootstrap)?.Tokens ?? [];
+        if (bootstrap.Take(bootstrap.Count - afterDoubleDash).FirstOrDefault() is { } stray)
+        {
+            errors.Add(stray.Value.StartsWith('-')
+                ? $"Unknown option '{stray.Value}' (see --help); the runtime command and its arguments go after --."
+                : $"Unexpected argument '{stray.Value}': the runtime command and its arguments go after --.");
+        }
+
+        return errors;
+    }
+
     private EmulatorOptions ToOptions(ParseResult result)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);

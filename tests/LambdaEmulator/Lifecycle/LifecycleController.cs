@@ -463,10 +463,11 @@ public sealed class LifecycleController(
 
         telemetry.Resume();
         var hasExtensions = state.Agents.Count > 0;
-        var deadline = time.GetUtcNow() + (hasExtensions ? ShutdownBudget : TimeSpan.Zero);
+        var budget = hasExtensions ? ShutdownBudget : TimeSpan.Zero;
+        var deadline = time.GetUtcNow() + budget;
         var shutdownEvent = JsonSerializer.Serialize(
             new ShutdownEvent("SHUTDOWN", reason, deadline.ToUnixTimeMilliseconds()), ApiJsonContext.Default.ShutdownEvent);
-        log.Debug($"SHUTDOWN reason={reason} budget={(deadline - time.GetUtcNow()).TotalMilliseconds:0} ms");
+        log.Debug($"SHUTDOWN reason={reason} budget={budget.TotalMilliseconds:0} ms");
         var notified = state.BeginShutdown(shutdownEvent).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
 
         await _processes.StopAsync(deadline, notified, cancellationToken).ConfigureAwait(false);

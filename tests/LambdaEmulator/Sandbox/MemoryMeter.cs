@@ -58,14 +58,14 @@ public sealed class MemoryMeter
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
             var name = Path.GetFileName(folder);
-            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
 
             try
             {
-                if (groups.Contains(ReadProcessGroup(folder)))
+                if (groups.Contains(ReadProcessGroup(folder)) && !IsBubblewrapMonitor(folder, pid))
                 {
                     totalKb += ReadResidentKb(folder);
                 }
@@ -84,6 +84,10 @@ public sealed class MemoryMeter
             _peakKb = Math.Max(_peakKb, totalKb);
         }
     }
+
+    /// <summary>bubblewrap's monitor leads the group of a wrapped command: emulator plumbing, not the function's memory.</summary>
+    private static bool IsBubblewrapMonitor(string folder, int pid) =>
+        ReadProcessGroup(folder) == pid && File.ReadAllText(Path.Combine(folder, "comm")).TrimEnd() == "bwrap";
 
     private static int ReadProcessGroup(string folder)
     {

@@ -11,11 +11,15 @@ public sealed class SandboxProcess : IDisposable
 {
     private readonly Process _process;
 
-    private SandboxProcess(string name, LogSource source, Process process)
+    private readonly bool _monitorLeads;
+
+    private SandboxProcess(string name, LogSource source, Process process, bool monitorLeads)
     {
         Name = name;
         Source = source;
         _process = process;
+        _monitorLeads = monitorLeads;
+        Pid = monitorLeads ? CommandPid(process.Id) : process.Id;
         Exited = WaitAsync();
     }
 
@@ -23,8 +27,11 @@ public sealed class SandboxProcess : IDisposable
 
     public LogSource Source { get; }
 
-    /// <summary>The pid, which is also the process group id (setsid).</summary>
+    /// <summary>The process group id: the pid of what setsid started (the command, or bubblewrap's monitor).</summary>
     public int ProcessGroup => _process.Id;
+
+    /// <summary>The command's own pid: bubblewrap's child when wrapped (what /proc shows as the extension or runtime).</summary>
+    public int Pid { get; }
 
     /// <summary>Completes with the exit code when the process (the group leader) ends.</summary>
     public Task<int> Exited { get; }
@@ -41,7 +48,7 @@ public sealed class SandboxProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = isolation.Enabled ? "/" : workingDirectory,
+            WorkingDirectory = isolation.Isolated ? "/" : workingDirectory,
         };
         foreach (var argument in isolation.Wrap(command, workingDirectory))
         {
@@ -73,12 +80,44 @@ public sealed class SandboxProcess : IDisposable
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SandboxProcess(name, source, process);
+        return new SandboxProcess(name, source, process, isolation.Wrapped);
     }
 
-    public bool Signal(int signal) => ProcessGroupSignals.Send(ProcessGroup, signal);
+    /// <summary>
+    /// Signals the whole group. SIGTERM spares bubblewrap's monitor: killed by it, the monitor would take the
+    /// command down at once (--die-with-parent) and report 143 instead of the command's own exit status.
+    /// </summary>
+    public bool Signal(int signal) =>
+        _monitorLeads && signal == ProcessGroupSignals.SigTerm
+            ? ProcessGroupSignals.SendToMembersExcept(ProcessGroup, ProcessGroup, signal)
+            : ProcessGroupSignals.Send(ProcessGroup, signal);
 
     public void Dispose() => _process.Dispose();
+
+    /// <summary>bubblewrap's child, from /proc (the monitor forks it at once); the monitor's pid if it never shows.</summary>
+    private static int CommandPid(int monitor)
+    {
+        var children = $"/proc/{monitor}/task/{monitor}/children";
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            try
+            {
+                if (File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() is { } first)
+                {
+                    return int.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+            catch (IOException)
+            {
+                break; // The monitor already ended.
+            }
+
+            Thread.Sleep(2);
+        }
+
+        return monitor;
+    }
 
     private async Task<int> WaitAsync()
     {

@@ -12,7 +12,7 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
     private readonly List<SandboxProcess> _processes = [];
     private readonly Freezer _freezer = new(options.Freeze);
     private readonly SandboxPaths _paths = SandboxPaths.For(environment, options.Isolate);
-    private readonly SandboxIsolation _isolation = new(options.Isolate ? environment : null);
+    private readonly SandboxIsolation _isolation = CreateIsolation(options, environment, log);
     private int[] _groups = [];
 
     /// <summary>host:port of the Runtime/Extensions/Telemetry API listener; set before the first start.</summary>
@@ -90,7 +90,7 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
         {
             foreach (var process in _processes.Where(p => !p.HasExited))
             {
-                log.Debug($"SHUTDOWN deadline reached: SIGKILL {process.Name} (pid {process.ProcessGroup})");
+                log.Debug($"SHUTDOWN deadline reached: SIGKILL {process.Name} (pid {process.Pid})");
             }
         }
 
@@ -109,18 +109,37 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
         Volatile.Write(ref _groups, []);
     }
 
+    private static SandboxIsolation CreateIsolation(EmulatorOptions options, ExecutionEnvironment environment, LambdaLog log)
+    {
+        var hosts = SandboxHosts.Write(environment.Root);
+        if (hosts is null)
+        {
+            log.Debug($"this machine has no /etc/hosts: {SandboxHosts.HostName} does not resolve in the sandbox");
+            return new SandboxIsolation(environment, options.Isolate, null, bwrapWorks: options.Isolate);
+        }
+
+        // Under --isolate bwrap must work anyway; without it, probe once and fall back to running commands as is.
+        var bwrapWorks = options.Isolate || SandboxIsolation.BwrapWorks();
+        if (!bwrapWorks)
+        {
+            log.Debug($"bwrap is missing or cannot run here: {SandboxHosts.HostName} does not resolve in the sandbox (apt-get install -y bubblewrap)");
+        }
+
+        return new SandboxIsolation(environment, options.Isolate, hosts, bwrapWorks);
+    }
+
     private void Track(SandboxProcess process, Action<SandboxProcess, int> exited)
     {
         _processes.Add(process);
         Volatile.Write(ref _groups, [.. _processes.Select(p => p.ProcessGroup)]);
-        log.Debug($"started {process.Name} (pid {process.ProcessGroup})");
+        log.Debug($"started {process.Name} (pid {process.Pid})");
         _ = WatchAsync(process, exited);
     }
 
     private async Task WatchAsync(SandboxProcess process, Action<SandboxProcess, int> exited)
     {
         var exitCode = await process.Exited.ConfigureAwait(false);
-        log.Debug($"{process.Name} (pid {process.ProcessGroup}) exited with status {exitCode}");
+        log.Debug($"{process.Name} (pid {process.Pid}) exited with status {exitCode}");
         exited(process, exitCode);
     }
 }

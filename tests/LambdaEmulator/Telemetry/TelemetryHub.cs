@@ -9,7 +9,7 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     private readonly Lock _gate = new();
     private readonly List<TelemetrySubscription> _subscriptions = [];
     // Events of the current INIT: subscriptions are made during INIT, after it started, and still get its events.
-    private readonly List<(TelemetryCategory Category, string Json)> _initBacklog = [];
+    private readonly List<(TelemetryCategory Category, string Type, string Json)> _initBacklog = [];
     private bool _initOver;
     private TaskCompletionSource _thawed = NewOpenGate();
 
@@ -42,24 +42,27 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
     }
 
     public TelemetrySubscription Subscribe(
-        string extensionName, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination)
+        string extensionName, SubscriptionApi api, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination)
     {
-        // The subscriber names sandbox.localdomain (the sandbox's own host name in Lambda); here the extension
-        // listens on this machine, so deliver to loopback on the same port and path.
+        // The subscriber names sandbox.localdomain or sandbox (the sandbox's own host name in Lambda, 127.0.0.1 in the
+        // sandbox's hosts file); the emulator does not see that file, so it delivers to loopback on the same port and path.
         var target = new UriBuilder(destination);
-        if (string.Equals(target.Host, "sandbox.localdomain", StringComparison.OrdinalIgnoreCase))
+        if (Sandbox.SandboxHosts.Names(target.Host))
         {
             target.Host = "127.0.0.1";
         }
 
-        var subscription = new TelemetrySubscription(extensionName, categories, buffering, target.Uri, _http, WhenThawed, time, diagnostics);
+        var subscription = new TelemetrySubscription(extensionName, api, categories, buffering, target.Uri, _http, WhenThawed, time, diagnostics);
         lock (_gate)
         {
             _subscriptions.RemoveAll(s => s.ExtensionName == extensionName);
             _subscriptions.Add(subscription);
-            foreach (var (category, json) in _initBacklog.Where(e => categories.Contains(e.Category)))
+            foreach (var (category, type, json) in _initBacklog)
             {
-                subscription.Enqueue(json);
+                if (subscription.Wants(category, type))
+                {
+                    subscription.Enqueue(json);
+                }
             }
         }
 
@@ -74,12 +77,12 @@ public sealed class TelemetryHub(TimeProvider time, TextWriter diagnostics) : ID
             _initOver |= type == "platform.start";
             if (!_initOver)
             {
-                _initBacklog.Add((category, json));
+                _initBacklog.Add((category, type, json));
             }
 
             foreach (var subscription in _subscriptions)
             {
-                if (subscription.Categories.Contains(category))
+                if (subscription.Wants(category, type))
                 {
                     subscription.Enqueue(json);
                 }

@@ -15,10 +15,11 @@ public sealed class TelemetrySubscription
     private readonly Task _delivery;
 
     public TelemetrySubscription(
-        string extensionName, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination,
+        string extensionName, SubscriptionApi api, IReadOnlySet<TelemetryCategory> categories, TelemetryBuffering buffering, Uri destination,
         HttpClient http, Func<Task> whenThawed, TimeProvider time, TextWriter diagnostics)
     {
         ExtensionName = extensionName;
+        Api = api;
         Categories = categories;
         Buffering = buffering;
         Destination = destination;
@@ -31,7 +32,11 @@ public sealed class TelemetrySubscription
 
     public string ExtensionName { get; }
 
+    public SubscriptionApi Api { get; }
+
     public IReadOnlySet<TelemetryCategory> Categories { get; }
+
+    public bool Wants(TelemetryCategory category, string type) => Categories.Contains(category) && Api.Delivers(type);
 
     public TelemetryBuffering Buffering { get; }
 
