@@ -1,5 +1,6 @@
 using System.Globalization;
 using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Servers;
 
