@@ -1,5 +1,4 @@
 using System.Globalization;
-using ExtensionCache.Benchmarks.Processes;
 using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Servers;
