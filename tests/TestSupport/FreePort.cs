@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace ExtensionCache.TestSupport;
 
 /// <summary>
-/// A loopback port to hand to an external program that must be told its port (nginx cannot report one it picked).
-/// Another process may take it before the program binds, so servers started in-process bind port 0 instead.
+/// A free loopback port, only for an external program that must be told its port up front (nginx): another process
+/// may take it before the program binds, so servers started in-process bind port 0 (<see cref="LoopbackHttpHost"/>).
 /// </summary>
 public static class FreePort
 {
