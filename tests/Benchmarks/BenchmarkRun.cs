@@ -3,7 +3,7 @@ using ExtensionCache.Benchmarks.Approaches;
 using ExtensionCache.Benchmarks.Bundles;
 using ExtensionCache.Benchmarks.Cli;
 using ExtensionCache.Benchmarks.Measurement;
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 using ExtensionCache.Benchmarks.Results;
 using ExtensionCache.Benchmarks.Servers;
 
@@ -200,7 +200,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var info = ChildProcess.Info("git", "-C", options.RepoRoot, "rev-parse", "--short", "HEAD");
         await using var git = ChildProcess.Start(info);
         return await git.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false) && git.ExitCode == 0
-            ? git.Output.ToString().Trim()
+            ? git.Output.Trim()
             : "unknown";
     }
 

@@ -1,5 +1,5 @@
 using ExtensionCache.Benchmarks.Cli;
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks;
 
@@ -24,10 +24,10 @@ public static class ExtensionBinary
         Console.WriteLine($"publishing the extension (Native AOT) into {output} ...");
         try
         {
-            await ChildProcess.RunAsync(
+            (await ChildProcess.RunAsync(
                 ChildProcess.Info("dotnet", "publish", Path.Combine(options.RepoRoot, "extension", "ExtensionCache.Extension.csproj"), "-c", "Release", "-r", "linux-x64", "-o", output, "--nologo"),
                 TimeSpan.FromMinutes(20),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {

@@ -1,4 +1,4 @@
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks;
 
@@ -12,7 +12,7 @@ public static class NullExtension
         var binary = Path.Combine(repoRoot, "artifacts", "bench", "null-extension");
         try
         {
-            await ChildProcess.RunAsync(ChildProcess.Info("cc", "-O2", "-D_GNU_SOURCE", "-o", binary, source), TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            (await ChildProcess.RunAsync(ChildProcess.Info("cc", "-O2", "-D_GNU_SOURCE", "-o", binary, source), TimeSpan.FromMinutes(1), cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
             return binary;
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)

@@ -31,16 +31,17 @@ public sealed partial class S3rver : IAsyncDisposable
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly TempDirectory _data;
-    private readonly Process _process;
+    private readonly ProcessStartInfo _start;
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ChildProcess? _process;
     private AmazonS3Client? _client;
 
-    private S3rver(string bucket, TempDirectory data, Process process)
+    private S3rver(string bucket, TempDirectory data, ProcessStartInfo start)
     {
         Bucket = bucket;
         _data = data;
-        _process = process;
+        _start = start;
     }
 
     public string Bucket { get; }
@@ -67,13 +68,7 @@ public sealed partial class S3rver : IAsyncDisposable
         }
 
         var data = new TempDirectory("s3rver");
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.Join(RepositoryRoot.Path, "tests"),
-        };
+        var start = new ProcessStartInfo("node") { WorkingDirectory = Path.Join(RepositoryRoot.Path, "tests") };
         start.ArgumentList.Add(Path.Join(RepositoryRoot.Path, "tests", "TestSupport", "s3rver-host.js"));
         start.ArgumentList.Add(data.Path);
         start.ArgumentList.Add(bucket);
@@ -84,7 +79,7 @@ public sealed partial class S3rver : IAsyncDisposable
 
         // s3rver's request log drops the method and path unless koa-logger believes it writes to a colour terminal.
         start.Environment["FORCE_COLOR"] = "1";
-        var server = new S3rver(bucket, data, new Process { StartInfo = start });
+        var server = new S3rver(bucket, data, start);
         try
         {
             await server.StartAsync().ConfigureAwait(false);
@@ -126,30 +121,17 @@ public sealed partial class S3rver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _client?.Dispose();
-        try
+        if (_process is not null)
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync().ConfigureAwait(false);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started.
+            await _process.DisposeAsync().ConfigureAwait(false);
         }
 
-        _process.Dispose();
         _data.Dispose();
     }
 
     private async Task StartAsync()
     {
-        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = ChildProcess.Start(_start, OnLine, OnLine);
 
         var port = await _listening.Task.WaitAsync(StartTimeout).ConfigureAwait(false);
         Endpoint = new Uri($"http://127.0.0.1:{port}/");

@@ -3,7 +3,7 @@ using System.Globalization;
 using ExtensionCache.Benchmarks.Bundles;
 using ExtensionCache.Benchmarks.ExtensionsApi;
 using ExtensionCache.Benchmarks.Measurement;
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Approaches;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using ExtensionCache.Benchmarks.Bundles;
 using ExtensionCache.Benchmarks.Measurement;
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Approaches;
 
@@ -32,10 +32,10 @@ public sealed class NaiveRunner(ScratchFilesystem scratch)
             }
             else
             {
-                await ChildProcess.RunAsync(ChildProcess.Info("curl", "-sS", "--fail", "-o", archive, url!), Bound, cancellationToken).ConfigureAwait(false);
+                (await ChildProcess.RunAsync(ChildProcess.Info("curl", "-sS", "--fail", "-o", archive, url!), Bound, cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
                 if (approach == Approach.NaiveUnzip)
                 {
-                    await ChildProcess.RunAsync(ChildProcess.Info("unzip", "-q", archive, "-d", output), Bound, cancellationToken).ConfigureAwait(false);
+                    (await ChildProcess.RunAsync(ChildProcess.Info("unzip", "-q", archive, "-d", output), Bound, cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
                 }
                 else
                 {

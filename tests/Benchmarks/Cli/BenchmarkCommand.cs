@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ExtensionCache.Benchmarks;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Cli;
 
@@ -69,7 +70,7 @@ public sealed class BenchmarkCommand
         root.SetAction((parse, cancellationToken) =>
         {
             var quick = parse.GetValue(_quick);
-            var repoRoot = RepoRoot.Find();
+            var repoRoot = RepositoryRoot.Path;
             var output = parse.GetValue(_output)
                 ?? (quick
                     ? Path.Combine(repoRoot, "artifacts", "bench", "results-quick.md")

@@ -1,4 +1,4 @@
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Measurement;
 
@@ -24,10 +24,10 @@ public sealed class ScratchFilesystem : IAsyncDisposable
         var path = Directory.CreateTempSubdirectory("ec-bench-tmpfs-").FullName;
         try
         {
-            await ChildProcess.RunAsync(
+            (await ChildProcess.RunAsync(
                 ChildProcess.Info("mount", "-t", "tmpfs", "-o", $"size={sizeBytes / (1024 * 1024)}m", "tmpfs", path),
                 TimeSpan.FromSeconds(20),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
             return new ScratchFilesystem(path, mounted: true);
         }
         catch (InvalidOperationException exception)
@@ -74,7 +74,7 @@ public sealed class ScratchFilesystem : IAsyncDisposable
     {
         if (IsDedicated)
         {
-            await ChildProcess.RunAsync(ChildProcess.Info("umount", Path), TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
+            (await ChildProcess.RunAsync(ChildProcess.Info("umount", Path), TimeSpan.FromSeconds(30)).ConfigureAwait(false)).EnsureSucceeded();
         }
 
         Directory.Delete(Path, recursive: true);

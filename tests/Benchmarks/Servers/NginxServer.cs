@@ -1,5 +1,5 @@
 using System.Globalization;
-using ExtensionCache.Benchmarks.Processes;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Servers;
 
@@ -52,6 +52,7 @@ public sealed class NginxServer : IAsyncDisposable
     public static async Task<NginxServer> StartAsync(string root, int rateLimitMib, CancellationToken cancellationToken)
     {
         var directory = Directory.CreateTempSubdirectory("ec-bench-nginx-").FullName;
+        // nginx must be given its ports in the config (it cannot report ports it picked), so they are probed first.
         var capped = FreePort.Next();
         var uncapped = FreePort.Next();
         var user = Environment.UserName == "root" ? "user root;" : string.Empty;

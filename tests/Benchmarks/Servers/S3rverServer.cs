@@ -1,7 +1,6 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using ExtensionCache.Benchmarks.Bundles;
-using ExtensionCache.Benchmarks.Processes;
 using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Servers;
@@ -20,7 +19,7 @@ public sealed class S3rverServer : IAsyncDisposable
         if (!File.Exists(Path.Combine(repoRoot, "tests", "node_modules", "s3rver", "package.json")))
         {
             Console.WriteLine("tests/node_modules is missing: npm ci --prefix tests");
-            await ChildProcess.RunAsync(ChildProcess.Info("npm", "ci", "--prefix", Path.Combine(repoRoot, "tests")), TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+            (await ChildProcess.RunAsync(ChildProcess.Info("npm", "ci", "--prefix", Path.Combine(repoRoot, "tests")), TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false)).EnsureSucceeded();
         }
 
         return new S3rverServer(await S3rver.StartAsync(Bucket).WaitAsync(cancellationToken).ConfigureAwait(false));

@@ -11,7 +11,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     private readonly TempDirectory root = new("client");
 
     [Fact]
-    public void RootFollowsTheExtensionsRule()
+    public void Root_follows_the_extensions_rule()
     {
         Assert.Equal("/custom", CacheRoot.Resolve(n => n == "EXTENSION_CACHE_ROOT" ? "/custom" : "/ignored"));
         Assert.Equal("/sandbox/tmp/extension-cache", CacheRoot.Resolve(n => n == "TMPDIR" ? "/sandbox/tmp" : null));
@@ -21,7 +21,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public async Task ReturnsThePathAtOnceWhenTheStatusIsAlreadyReady()
+    public async Task Returns_the_path_at_once_when_the_status_is_already_ready()
     {
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
         WriteStatus("deps", $$"""{"name":"deps","status":"ready","path":"{{root.Combine("deps")}}","reused":true}""");
@@ -33,7 +33,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public async Task WakesUpWhenTheStatusAppearsWhileWaiting()
+    public async Task Wakes_up_when_the_status_appears_while_waiting()
     {
         // The status folder does not exist yet, as in overlap mode before the extension gets to it.
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
@@ -46,7 +46,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public async Task FailedStatusThrowsWithTheBundleTheFileAndTheError()
+    public async Task Failed_status_throws_with_the_bundle_the_file_and_the_error()
     {
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
         WriteStatus("deps", """{"name":"deps","status":"failed","errorType":"Extension.DownloadFailed","errorMessage":"NoSuchKey"}""");
@@ -61,7 +61,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public async Task TimeoutNamesTheBundleThePathAndTheMode()
+    public async Task Timeout_names_the_bundle_the_path_and_the_mode()
     {
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
 
@@ -74,7 +74,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public async Task InfiniteTimeoutWaitsUntilCancelled()
+    public async Task Infinite_timeout_waits_until_cancelled()
     {
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
         using var cancel = new CancellationTokenSource();
@@ -87,7 +87,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public void ReadsTheManifestThroughThePublishedLink()
+    public void Reads_the_manifest_through_the_published_link()
     {
         var store = Directory.CreateDirectory(root.Combine(".store", "deps-v1")).FullName;
         File.WriteAllText(Path.Combine(store, ".extension-cache-manifest.json"),
@@ -108,7 +108,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     }
 
     [Fact]
-    public void RejectsNamesThatAreNotFolderNames()
+    public void Rejects_names_that_are_not_folder_names()
     {
         var locator = new BundleLocator(root.Path);
         Assert.Throws<ArgumentException>(() => locator.GetBundlePath("../etc"));

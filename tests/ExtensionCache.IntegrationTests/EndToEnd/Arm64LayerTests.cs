@@ -19,7 +19,7 @@ public sealed class Arm64LayerTests(LayerFixture layer, S3ServerFixture s3, ITes
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task Arm64LayerCrossBuildsAndItsBinaryServesTheSampleFunctionUnderQemu()
+    public async Task Arm64_layer_cross_builds_and_its_binary_serves_the_sample_function_under_qemu()
     {
         var build = await RunAsync("dotnet", "pwsh", "-NoProfile", "-NonInteractive", Layout.BuildLayerScript, "-Architecture", "arm64", "-SkipSmoke");
         Assert.True(build.ExitCode == 0, $"build-layer.ps1 -Architecture arm64 failed:\n{build.Output}");
@@ -67,6 +67,6 @@ public sealed class Arm64LayerTests(LayerFixture layer, S3ServerFixture s3, ITes
         }
 
         Output.WriteLine($"$ {fileName} {string.Join(' ', arguments)}");
-        return await ProcessRunner.RunAsync(startInfo, TimeSpan.FromMinutes(8));
+        return await ChildProcess.RunAsync(startInfo, TimeSpan.FromMinutes(8));
     }
 }

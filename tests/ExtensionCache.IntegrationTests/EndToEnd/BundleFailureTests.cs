@@ -15,7 +15,7 @@ public sealed class BundleFailureTests(LayerFixture layer, S3ServerFixture s3, I
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task FailsInitWithAClearMessageAndPublishesNothing(string failure)
+    public async Task Fails_init_with_a_clear_message_and_publishes_nothing(string failure)
     {
         var bundle = await UploadSampleBundleAsync();
         var missingKey = $"missing/{Guid.NewGuid():N}.zip";
@@ -46,7 +46,7 @@ public sealed class BundleFailureTests(LayerFixture layer, S3ServerFixture s3, I
     }
 
     [Fact]
-    public async Task WithOnErrorContinueTheFunctionReadsTheFailureFromTheStatusFile()
+    public async Task With_on_error_continue_the_function_reads_the_failure_from_the_status_file()
     {
         var tmp = NewTmp("env");
         var environment = BundleEnvironment(

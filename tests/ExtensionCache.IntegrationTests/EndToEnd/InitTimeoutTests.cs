@@ -23,7 +23,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
     private const double FunctionTimeoutSeconds = 30;
 
     [Fact]
-    public async Task AnInitTimedOutMidDownloadIsRetriedAtTheFirstInvokeAndLeavesNoStagingOrOldVersion()
+    public async Task An_init_timed_out_mid_download_is_retried_at_the_first_invoke_and_leaves_no_staging_or_old_version()
     {
         var zip = LargeBundleArchive.Create(Layout, Work.Combine("bundle"), DataFiles, DataFileBytes);
         var key = $"init-timeout/{Guid.NewGuid():N}.zip";

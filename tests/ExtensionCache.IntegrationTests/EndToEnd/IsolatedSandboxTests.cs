@@ -12,7 +12,7 @@ public sealed class IsolatedSandboxTests(LayerFixture layer, S3ServerFixture s3,
     : EndToEndTestBase(layer, s3, output)
 {
     [Fact]
-    public async Task IsolatedSandboxUsesTheRealTmpPath()
+    public async Task Isolated_sandbox_uses_the_real_tmp_path()
     {
         var bundle = await UploadSampleBundleAsync();
         var tmp = NewTmp("env");

@@ -8,7 +8,7 @@ namespace ExtensionCache.IntegrationTests.EndToEnd;
 public sealed class LayerBuildTests(LayerFixture layer)
 {
     [Fact]
-    public void LayerZipHoldsAnExecutableX8664Extension()
+    public void Layer_zip_holds_an_executable_x86_64_extension()
     {
         foreach (var check in new[] { "layout", "mode", "elf", "glibc", "size" })
         {

@@ -37,7 +37,7 @@ public sealed class LoadTests(LayerFixture layer, S3ServerFixture s3, ITestOutpu
     private const int MemoryToleranceMb = 2;
 
     [Fact]
-    public async Task TwoHundredColdStartsAndTwoThousandWarmInvokesWithoutFailureOrGrowth()
+    public async Task Two_hundred_cold_starts_and_two_thousand_warm_invokes_without_failure_or_growth()
     {
         var total = Stopwatch.StartNew();
         var key = $"load/{Guid.NewGuid():N}.zip";

@@ -23,7 +23,7 @@ public sealed class ManagedInstancesTests(LayerFixture layer, S3ServerFixture s3
     [Theory]
     [InlineData("before-register")]
     [InlineData("overlap")]
-    public async Task ExtensionRegistersForShutdownOnlyAndPublishesBeforeAnyWorkerGetsAnInvoke(string mode)
+    public async Task Extension_registers_for_shutdown_only_and_publishes_before_any_worker_gets_an_invoke(string mode)
     {
         var bundle = await UploadSampleBundleAsync();
         var request = Request(bundle, NewTmp("env"), workers: 4, concurrency: 4, ("EXTENSION_CACHE_MODE", mode));
@@ -54,7 +54,7 @@ public sealed class ManagedInstancesTests(LayerFixture layer, S3ServerFixture s3
     }
 
     [Fact]
-    public async Task FiveHundredInvokesEightAtATimeAcrossWorkerProcessesWithoutFailureOrTmpGrowth()
+    public async Task Five_hundred_invokes_eight_at_a_time_across_worker_processes_without_failure_or_tmp_growth()
     {
         const int Invokes = 500;
         const int AtOnce = 8;

@@ -16,7 +16,7 @@ public sealed class NodeFunctionTests(LayerFixture layer, S3ServerFixture s3, IT
     [Theory]
     [InlineData("before-register")]
     [InlineData("overlap")]
-    public async Task NodeFunctionRequiresLodashFromTheBundle(string mode)
+    public async Task Node_function_requires_lodash_from_the_bundle(string mode)
     {
         var zip = BundleArchives.CreateNodeBundle(Layout, Work.Path);
         var key = $"node/{Guid.NewGuid():N}.zip";

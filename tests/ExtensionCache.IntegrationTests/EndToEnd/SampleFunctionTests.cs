@@ -14,7 +14,7 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
     : EndToEndTestBase(layer, s3, output)
 {
     [Fact]
-    public async Task ColdStartDownloadsOnceAndWarmInvokesReuseTheLoadedBundle()
+    public async Task Cold_start_downloads_once_and_warm_invokes_reuse_the_loaded_bundle()
     {
         var bundle = await UploadSampleBundleAsync();
         var tmp = NewTmp("env");
@@ -53,7 +53,7 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
     }
 
     [Fact]
-    public async Task ResetWithSurvivingTmpReusesTheBundleWithoutDownloading()
+    public async Task Reset_with_surviving_tmp_reuses_the_bundle_without_downloading()
     {
         var bundle = await UploadSampleBundleAsync();
         var tmp = NewTmp("env");
@@ -81,7 +81,7 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
     }
 
     [Fact]
-    public async Task NewEnvironmentDownloadsAgain()
+    public async Task New_environment_downloads_again()
     {
         var bundle = await UploadSampleBundleAsync();
         var environment = BundleEnvironment($"sample={bundle.Uri}");
@@ -101,7 +101,7 @@ public sealed class SampleFunctionTests(LayerFixture layer, S3ServerFixture s3, 
     }
 
     [Fact]
-    public async Task OverlapModeGivesTheSameResults()
+    public async Task Overlap_mode_gives_the_same_results()
     {
         var bundle = await UploadSampleBundleAsync();
         var tmp = NewTmp("env");

@@ -15,7 +15,7 @@ public sealed class LayerFixture : IAsyncLifetime
     public string LayerZip { get; } = RepositoryLayout.Current.LayerZip;
 
     /// <summary>What build-layer.ps1 printed (its checks), for tests that assert on it.</summary>
-    public ProcessResult Build { get; private set; } = new(0, [], TimeSpan.Zero);
+    public ProcessResult Build { get; private set; } = new(string.Empty, 0, [], TimeSpan.Zero);
 
     public async Task InitializeAsync()
     {
@@ -39,7 +39,7 @@ public sealed class LayerFixture : IAsyncLifetime
             startInfo.ArgumentList.Add(argument);
         }
 
-        var result = await ProcessRunner.RunAsync(startInfo, BuildTimeout);
+        var result = await ChildProcess.RunAsync(startInfo, BuildTimeout);
         return result.ExitCode == 0
             ? result
             : throw new InvalidOperationException(

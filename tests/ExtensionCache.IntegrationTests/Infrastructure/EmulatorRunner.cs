@@ -29,7 +29,7 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
         EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");
-        var result = await ProcessRunner.RunAsync(startInfo, RunTimeout, output.WriteLine);
+        var result = await ChildProcess.RunAsync(startInfo, RunTimeout, output.WriteLine);
         output.WriteLine($"(exit {result.ExitCode} after {result.Elapsed.TotalMilliseconds:0} ms)");
         return new EmulatorResult(result);
     }

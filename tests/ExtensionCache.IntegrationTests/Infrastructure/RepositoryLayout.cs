@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace ExtensionCache.IntegrationTests.Infrastructure;
 
-/// <summary>Where the things under test live: the repo root and configuration are baked in at build time.</summary>
+/// <summary>Where the things under test live: under <see cref="RepositoryRoot"/>, built in the configuration baked in at build time.</summary>
 public sealed record RepositoryLayout(string Root, string Configuration)
 {
     public static RepositoryLayout Current { get; } = FromAssembly();
@@ -15,7 +15,7 @@ public sealed record RepositoryLayout(string Root, string Configuration)
 
     public string NodeSampleDirectory => Path.Combine(Root, "function", "node-sample");
 
-    public string TestsNodeModules => Path.Combine(Root, "tests", "node_modules");
+    public string TestsNodeModules => RepositoryRoot.TestsNodeModules;
 
     public string BuildLayerScript => Path.Combine(Root, "build-layer.ps1");
 
@@ -25,6 +25,6 @@ public sealed record RepositoryLayout(string Root, string Configuration)
     {
         var metadata = typeof(RepositoryLayout).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
-        return new RepositoryLayout(metadata["RepositoryRoot"]!, metadata["Configuration"]!);
+        return new RepositoryLayout(RepositoryRoot.Path, metadata["Configuration"]!);
     }
 }

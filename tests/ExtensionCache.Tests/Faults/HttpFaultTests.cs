@@ -17,7 +17,7 @@ public sealed class HttpFaultTests : IDisposable
     private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
 
     private readonly CacheHarness _harness = new();
-    private readonly LoopbackHttpServer _server = new(Bundle(V1Payload), "\"v1\"");
+    private readonly LoopbackHttpServer _server = new(CacheHarness.VersionedBundle(V1Payload, "v1"), "\"v1\"");
 
     public void Dispose()
     {
@@ -72,10 +72,10 @@ public sealed class HttpFaultTests : IDisposable
         _server.TruncateOnceAtOffsets.Add(0);
         _server.TruncateOnceAtOffsets.Add(_harness.Limits.PartSizeBytes);
 
-        var result = await PrepareAsync(Spec());
+        var result = await _harness.PrepareAsync(Spec());
 
         Assert.Equal(V1Payload, await File.ReadAllBytesAsync(Path.Join(result.PublishedPath, "payload.bin")));
-        AssertStagingEmpty();
+        _harness.AssertStagingEmpty();
     }
 
     [Fact]
@@ -84,11 +84,11 @@ public sealed class HttpFaultTests : IDisposable
         _server.StallOnceAtOffsets.Add(_harness.Limits.PartSizeBytes);
 
         var clock = Stopwatch.StartNew();
-        var result = await PrepareAsync(Spec());
+        var result = await _harness.PrepareAsync(Spec());
 
         Assert.Equal(V1Payload, await File.ReadAllBytesAsync(Path.Join(result.PublishedPath, "payload.bin")));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"recovery took {clock.Elapsed}");
-        AssertStagingEmpty();
+        _harness.AssertStagingEmpty();
     }
 
     [Fact]
@@ -105,40 +105,26 @@ public sealed class HttpFaultTests : IDisposable
         AssertV1Intact();
     }
 
-    private static byte[] Bundle(byte[] payload) => ArchiveBuilder.Zip(
-        [ArchiveEntry.File("payload.bin", payload), ArchiveEntry.File("version.txt", payload == V1Payload ? "v1" : "v2")]);
-
     private BundleSpec Spec(string? sha256 = null) => CacheHarness.Spec("deps", _server.ObjectUri, BundleFormat.Zip, sha256);
 
     private async Task PublishV1Async()
     {
-        var result = await PrepareAsync(Spec());
+        var result = await _harness.PrepareAsync(Spec());
         Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(result.PublishedPath, "version.txt")));
     }
 
     private void ServeV2()
     {
-        _server.Content = Bundle(V2Payload);
+        _server.Content = CacheHarness.VersionedBundle(V2Payload, "v2");
         _server.ETag = "\"v2\"";
-    }
-
-    private async Task<BundleResult> PrepareAsync(BundleSpec spec)
-    {
-        _harness.Cache.PrepareRoot([spec]);
-        return await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
     }
 
     private async Task<BundleException> FailsAsync(BundleSpec? spec = null)
     {
-        spec ??= Spec();
-        _harness.Cache.PrepareRoot([spec]);
-        var error = await Assert.ThrowsAsync<BundleException>(() => _harness.Cache.PrepareAsync(spec, CancellationToken.None));
+        var error = await _harness.FailsAsync(spec ?? Spec());
         Assert.Contains("deps", error.Message, StringComparison.Ordinal);
         return error;
     }
 
     private void AssertV1Intact() => _harness.AssertStillPublished("deps", "v1", V1Payload);
-
-    private void AssertStagingEmpty() =>
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
 }

@@ -27,8 +27,8 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     private static readonly RetryPolicy ExtensionRetry = new(TimeProvider.System);
     private static readonly byte[] V1Payload = RandomNumberGenerator.GetBytes(300_000);
     private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
-    private static readonly byte[] V1Zip = Bundle(V1Payload, "v1");
-    private static readonly byte[] V2Zip = Bundle(V2Payload, "v2");
+    private static readonly byte[] V1Zip = CacheHarness.VersionedBundle(V1Payload, "v1");
+    private static readonly byte[] V2Zip = CacheHarness.VersionedBundle(V2Payload, "v2");
 
     private readonly S3rver _s3;
     private readonly FaultProxy _proxy;
@@ -111,7 +111,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         var start = _proxy.Requests.Count;
         var rule = _proxy.Add((code == "SlowDown" ? FaultRule.SlowDown() : FaultRule.InternalError()).Times(2));
 
-        var result = await PrepareAsync(S3Spec());
+        var result = await _harness.PrepareAsync(S3Spec());
 
         Assert.Equal(2, rule.Injected);
         var requests = _proxy.Requests.Skip(start).ToList();
@@ -187,7 +187,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         var start = _proxy.Requests.Count;
         var rule = _proxy.Add(CutAfter(kind, 10_000).ForRange(FaultRuleRange.FromOffset).Skip(1).Times(1));
 
-        var result = await PrepareAsync(S3Spec());
+        var result = await _harness.PrepareAsync(S3Spec());
 
         Assert.Equal(1, rule.Injected);
         var faulted = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
@@ -222,7 +222,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         var start = _proxy.Requests.Count;
         var rule = _proxy.Add(FaultRule.Stall().ForRange(FaultRuleRange.FromOffset).Skip(1).Times(1));
 
-        var result = await PrepareAsync(S3Spec());
+        var result = await _harness.PrepareAsync(S3Spec());
 
         Assert.Equal(1, rule.Injected);
         var stalled = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
@@ -270,7 +270,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     public async Task An_expired_presigned_url_is_AccessDenied_not_retried_and_never_shows_the_query()
     {
         await _s3.UploadAsync(Key, V1Zip);
-        var v1 = await PrepareAsync(PresignedSpec(DateTime.UtcNow.AddHours(1)));
+        var v1 = await _harness.PrepareAsync(PresignedSpec(DateTime.UtcNow.AddHours(1)));
         Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(v1.PublishedPath, "version.txt")));
         await _s3.UploadAsync(Key, V2Zip);
         var expired = PresignedSpec(DateTime.UtcNow.AddSeconds(-5));
@@ -292,9 +292,6 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         AssertNoSecret(error.Message);
         AssertV1Intact();
     }
-
-    private static byte[] Bundle(byte[] payload, string version) =>
-        ArchiveBuilder.Zip([ArchiveEntry.File("payload.bin", payload), ArchiveEntry.File("version.txt", version)]);
 
     private static FaultRule CutAfter(FaultRuleKind kind, long bytes) => kind switch
     {
@@ -342,15 +339,9 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     private async Task PublishV1ThenUploadV2Async()
     {
         await _s3.UploadAsync(Key, V1Zip);
-        var v1 = await PrepareAsync(S3Spec());
+        var v1 = await _harness.PrepareAsync(S3Spec());
         Assert.Equal("v1", await File.ReadAllTextAsync(Path.Join(v1.PublishedPath, "version.txt")));
         await _s3.UploadAsync(Key, V2Zip);
-    }
-
-    private async Task<BundleResult> PrepareAsync(BundleSpec spec)
-    {
-        _harness.Cache.PrepareRoot([spec]);
-        return await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
     }
 
     private async Task<BundleException> FailsAsync(BundleSpec spec)
@@ -368,12 +359,9 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(V2Zip)), result.Sha256);
         Assert.Equal("v2", File.ReadAllText(Path.Join(_harness.Root, "deps", "version.txt")));
         Assert.Equal(V2Payload, File.ReadAllBytes(Path.Join(_harness.Root, "deps", "payload.bin")));
-        AssertStagingEmpty();
+        _harness.AssertStagingEmpty();
         _harness.AssertOutsideUntouched();
     }
-
-    private void AssertStagingEmpty() =>
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
 
     /// <summary>One s3rver and one proxy in front of it for the whole class (its tests run one at a time); each test starts with no rule.</summary>
     public sealed class Servers : IAsyncLifetime

@@ -39,12 +39,23 @@ public sealed class CacheHarness : IDisposable
 
     public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null) => new(name, source, format, sha256);
 
+    /// <summary>A zip of <c>payload.bin</c> and <c>version.txt</c>: the shape <see cref="AssertStillPublished"/> checks.</summary>
+    public static byte[] VersionedBundle(byte[] payload, string version) =>
+        ArchiveBuilder.Zip([ArchiveEntry.File("payload.bin", payload), ArchiveEntry.File("version.txt", version)]);
+
     /// <summary>Writes an archive next to the root and returns a file:// spec for it.</summary>
     public BundleSpec FileBundle(string name, byte[] archive, BundleFormat format = BundleFormat.Zip, string? sha256 = null)
     {
         var path = Temp.Combine($"{name}-{Guid.NewGuid():N}.{Extension(format)}");
         File.WriteAllBytes(path, archive);
         return Spec(name, new Uri("file://" + path), format, sha256);
+    }
+
+    /// <summary>Prepares the root for <paramref name="spec"/> alone, then the bundle, as the extension does at INIT.</summary>
+    public async Task<BundleResult> PrepareAsync(BundleSpec spec)
+    {
+        Cache.PrepareRoot([spec]);
+        return await Cache.PrepareAsync(spec, CancellationToken.None);
     }
 
     public async Task<BundleException> FailsAsync(BundleSpec spec)
@@ -76,9 +87,12 @@ public sealed class CacheHarness : IDisposable
         var published = Path.Join(Root, name);
         Assert.Equal(version, File.ReadAllText(Path.Join(published, "version.txt")));
         Assert.Equal(payload, File.ReadAllBytes(Path.Join(published, "payload.bin")));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
+        AssertStagingEmpty();
         AssertOutsideUntouched();
     }
+
+    public void AssertStagingEmpty() =>
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
 
     public void AssertOutsideUntouched()
     {

@@ -1,20 +1,20 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
 
 namespace ExtensionCache.Tests.Fixtures;
 
 /// <summary>
-/// A real HTTP server on 127.0.0.1 (HttpListener) serving one object with byte ranges and an ETag, counting
-/// requests, and injecting faults: a 503 for the first request of chosen ranges, no range support, a fixed status.
+/// A real HTTP server on 127.0.0.1 (<see cref="LoopbackHttpHost"/>) serving one object with byte ranges and an ETag,
+/// counting requests, and injecting faults: a 503 for the first request of chosen ranges, no range support, a fixed
+/// status.
 /// </summary>
 public sealed class LoopbackHttpServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpHost _host;
     private readonly ConcurrentDictionary<long, int> _failedOnce = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requests;
@@ -25,11 +25,8 @@ public sealed class LoopbackHttpServer : IDisposable
     {
         Content = content;
         ETag = etag;
-        var port = FreePort();
-        BaseUri = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUri.ToString());
-        _listener.Start();
-        _loop = Task.Run(AcceptLoopAsync);
+        _host = LoopbackHttpHost.Start(ServeAsync);
+        BaseUri = _host.BaseUri;
     }
 
     public Uri BaseUri { get; }
@@ -77,52 +74,11 @@ public sealed class LoopbackHttpServer : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
+        _host.Dispose();
         _stop.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(context));
-        }
-    }
-
-    private async Task ServeAsync(HttpListenerContext context)
+    private async Task ServeAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
         var response = context.Response;
@@ -132,19 +88,17 @@ public sealed class LoopbackHttpServer : IDisposable
             if (StatusOverride is { } status)
             {
                 response.StatusCode = (int)status;
-                response.Close();
                 return;
             }
 
             response.Headers["ETag"] = ETag;
-            var range = context.Request.Headers["Range"];
+            var range = context.Request.Headers.Range.Count > 0 ? context.Request.Headers.Range.ToString() : null;
             RangeHeaders.Enqueue(range ?? "(none)");
             if (!SupportsRanges || range is null)
             {
                 response.StatusCode = 200;
-                response.ContentLength64 = content.Length;
-                await response.OutputStream.WriteAsync(content);
-                response.Close();
+                response.ContentLength = content.Length;
+                await response.Body.WriteAsync(content);
                 return;
             }
 
@@ -168,7 +122,6 @@ public sealed class LoopbackHttpServer : IDisposable
             {
                 response.StatusCode = 416;
                 response.Headers["Content-Range"] = $"bytes */{content.Length}";
-                response.Close();
                 return;
             }
 
@@ -183,7 +136,6 @@ public sealed class LoopbackHttpServer : IDisposable
                 if (FailOnceAtOffsets.Contains(start) && _failedOnce.TryAdd(start, 1))
                 {
                     response.StatusCode = 503;
-                    response.Close();
                     return;
                 }
             }
@@ -220,7 +172,7 @@ public sealed class LoopbackHttpServer : IDisposable
             var length = (int)(end - start + 1);
             response.StatusCode = 206;
             response.Headers["Content-Range"] = $"bytes {start}-{end}/{content.Length}";
-            response.ContentLength64 = length;
+            response.ContentLength = length;
             bool truncate;
             lock (TruncateOnceAtOffsets)
             {
@@ -229,9 +181,9 @@ public sealed class LoopbackHttpServer : IDisposable
 
             if (truncate)
             {
-                await response.OutputStream.WriteAsync(content.AsMemory((int)start, length / 2));
-                await response.OutputStream.FlushAsync();
-                response.Abort();
+                await response.Body.WriteAsync(content.AsMemory((int)start, length / 2));
+                await response.Body.FlushAsync();
+                context.Abort();
                 return;
             }
 
@@ -240,28 +192,23 @@ public sealed class LoopbackHttpServer : IDisposable
                 var piece = (length + 4) / 5;
                 for (var sent = 0; sent < length; sent += piece)
                 {
-                    await response.OutputStream.WriteAsync(content.AsMemory((int)start + sent, Math.Min(piece, length - sent)));
-                    await response.OutputStream.FlushAsync();
+                    await response.Body.WriteAsync(content.AsMemory((int)start + sent, Math.Min(piece, length - sent)));
+                    await response.Body.FlushAsync();
                     await Task.Delay(TrickleDelay, _stop.Token);
                 }
             }
             else
             {
-                await response.OutputStream.WriteAsync(content.AsMemory((int)start, length));
+                await response.Body.WriteAsync(content.AsMemory((int)start, length));
             }
-
-            response.Close();
         }
         catch (Exception) when (_stop.IsCancellationRequested)
         {
-            response.Abort();
-        }
-        catch (HttpListenerException)
-        {
-            // The client went away (a cancelled part); nothing to answer.
+            context.Abort();
         }
         catch (IOException)
         {
+            // The client went away (a cancelled part); nothing to answer.
         }
     }
 }

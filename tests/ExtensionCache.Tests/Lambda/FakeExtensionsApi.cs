@@ -1,39 +1,30 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
 
 namespace ExtensionCache.Tests.Lambda;
 
 /// <summary>
-/// A real loopback HTTP server speaking the Extensions API (2020-01-01) the way Lambda does, so the client and
-/// the lifecycle are exercised over real sockets. Events for event/next are queued by the test.
+/// A real loopback HTTP server (<see cref="LoopbackHttpHost"/>) speaking the Extensions API (2020-01-01) the way
+/// Lambda does, so the client and the lifecycle are exercised over real sockets. Events for event/next are queued by
+/// the test.
 /// </summary>
 public sealed class FakeExtensionsApi : IAsyncDisposable
 {
     public const string Identifier = "0f4a3a6e-0000-4000-8000-000000000001";
 
-    private readonly HttpListener listener = new();
+    private readonly LoopbackHttpHost host;
     private readonly Channel<string> events = Channel.CreateUnbounded<string>();
     private readonly Channel<RecordedRequest> received = Channel.CreateUnbounded<RecordedRequest>();
     private readonly ConcurrentQueue<RecordedRequest> all = new();
     private readonly CancellationTokenSource stopping = new();
-    private readonly Task serving;
     private bool disposed;
 
     public FakeExtensionsApi()
     {
-        // HttpListener cannot bind port 0, so borrow a free port from the kernel first.
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        listener.Start();
-        serving = Task.Run(ServeAsync);
+        host = LoopbackHttpHost.Start(HandleAsync);
+        Port = host.Port;
     }
 
     public int Port { get; }
@@ -76,43 +67,17 @@ public sealed class FakeExtensionsApi : IAsyncDisposable
 
         disposed = true;
         await stopping.CancelAsync();
-        listener.Close();
-        try
-        {
-            await serving;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-
+        await host.DisposeAsync();
         stopping.Dispose();
     }
 
-    private async Task ServeAsync()
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
-        var headers = request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-        var recorded = new RecordedRequest(request.HttpMethod, request.Url!.AbsolutePath, headers, body);
+        var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var recorded = new RecordedRequest(request.Method, request.Path.Value ?? "/", headers, body);
         all.Enqueue(recorded);
 
         var response = context.Response;
@@ -152,18 +117,18 @@ public sealed class FakeExtensionsApi : IAsyncDisposable
 
             received.Writer.TryWrite(recorded);
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
-            response.Abort();
+            context.Abort();
         }
     }
 
-    private static async Task WriteAsync(HttpListenerResponse response, string json)
+    private static async Task WriteAsync(HttpResponse response, string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
         response.ContentType = "application/json";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
+        response.ContentLength = bytes.Length;
+        await response.Body.WriteAsync(bytes);
+        await response.CompleteAsync();
     }
 }

@@ -6,20 +6,20 @@ namespace ExtensionCache.Tests.Lifecycle;
 
 /// <summary>
 /// The real extension executable (the apphost the build copies next to the tests), started as Lambda would
-/// start it, with its stdout collected line by line so tests can wait on log lines instead of sleeping.
+/// start it (a <see cref="ChildProcess"/>), with its stdout collected line by line so tests can wait on log lines
+/// instead of sleeping.
 /// </summary>
 public sealed class ExtensionProcess : IAsyncDisposable
 {
     private static readonly string[] InheritedPrefixes = ["AWS_", "EXTENSION_CACHE_", "TMPDIR"];
 
-    private readonly Process process;
     private readonly Channel<string> lines = Channel.CreateUnbounded<string>();
     private readonly ConcurrentQueue<string> output = new();
-    private readonly TaskCompletionSource outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProcess process;
 
-    private ExtensionProcess(Process process)
+    private ExtensionProcess(ProcessStartInfo start)
     {
-        this.process = process;
+        process = ChildProcess.Start(start, OnLine, line => OnLine(line is null ? null : "stderr: " + line));
     }
 
     public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "extension-cache");
@@ -30,16 +30,7 @@ public sealed class ExtensionProcess : IAsyncDisposable
 
     public static ExtensionProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(ExecutablePath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+        var start = ChildProcess.Info(ExecutablePath, arguments);
 
         // Only what the test sets may reach the extension: a developer's own AWS_* or EXTENSION_CACHE_* must not.
         foreach (var key in start.Environment.Keys.Where(k => InheritedPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
@@ -52,14 +43,7 @@ public sealed class ExtensionProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var extension = new ExtensionProcess(process);
-        process.OutputDataReceived += (_, e) => extension.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => extension.OnLine(e.Data is null ? null : "stderr: " + e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return extension;
+        return new ExtensionProcess(start);
     }
 
     /// <summary>Waits for a line containing <paramref name="text"/>, returning it.</summary>
@@ -85,14 +69,9 @@ public sealed class ExtensionProcess : IAsyncDisposable
 
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        try
+        if (!await process.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(30)))
         {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException e)
-        {
-            throw new TimeoutException($"the extension did not exit; output so far:\n{string.Join('\n', output)}", e);
+            throw new TimeoutException($"the extension did not exit; output so far:\n{string.Join('\n', output)}");
         }
 
         return process.ExitCode;
@@ -104,16 +83,7 @@ public sealed class ExtensionProcess : IAsyncDisposable
         await kill.WaitForExitAsync();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        process.Dispose();
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 
     private void OnLine(string? line)
     {

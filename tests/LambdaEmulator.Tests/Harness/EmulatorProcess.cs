@@ -5,14 +5,15 @@ using System.Text.RegularExpressions;
 namespace LambdaEmulator.Tests.Harness;
 
 /// <summary>
-/// The real emulator (dotnet LambdaEmulator.dll) as a child process. Disposing stops it gracefully (SIGTERM), then
-/// SIGKILLs it and every sandbox process group it reported starting, so no test leaves processes behind.
+/// The real emulator (dotnet LambdaEmulator.dll) as a <see cref="ChildProcess"/>. Disposing stops it gracefully
+/// (SIGTERM), then SIGKILLs it and every sandbox process group it reported starting, so no test leaves processes
+/// behind.
 /// </summary>
 internal sealed partial class EmulatorProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private EmulatorProcess(Process process) => _process = process;
+    private EmulatorProcess(ProcessStartInfo info) => _process = ChildProcess.Start(info, Stdout.Add, Stderr.Add);
 
     public LineLog Stdout { get; } = new();
 
@@ -22,29 +23,8 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
 
     public static string EmulatorDll => Path.Combine(AppContext.BaseDirectory, "LambdaEmulator.dll");
 
-    public static EmulatorProcess Start(IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(EmulatorDll);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = info };
-        var emulator = new EmulatorProcess(process);
-        process.OutputDataReceived += (_, e) => emulator.Stdout.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => emulator.Stderr.Add(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return emulator;
-    }
+    public static EmulatorProcess Start(IEnumerable<string> arguments) =>
+        new(ChildProcess.Info("dotnet", [EmulatorDll, .. arguments]));
 
     /// <summary>Runs a one-shot emulator to its end.</summary>
     public static async Task<EmulatorResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null)
@@ -55,19 +35,12 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
 
     public async Task<EmulatorResult> WaitForExitAsync(TimeSpan timeout)
     {
-        using var cancellation = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cancellation.Token);
-        }
-        catch (OperationCanceledException)
+        if (!await _process.WaitForExitAsync(timeout))
         {
             throw new Xunit.Sdk.XunitException(
                 $"Emulator did not exit within {timeout}:\n{string.Join('\n', Stdout.Lines)}\n--- stderr\n{string.Join('\n', Stderr.Lines)}");
         }
 
-        // WaitForExit (no timeout) drains the redirected streams.
-        _process.WaitForExit();
         return new EmulatorResult(_process.ExitCode, Stdout.Lines, Stderr.Lines);
     }
 
@@ -95,14 +68,9 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             Terminate();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(8));
-            try
+            if (!await _process.WaitForExitAsync(TimeSpan.FromSeconds(8)))
             {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
+                _process.Kill();
             }
         }
 
@@ -115,7 +83,7 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
             }
         }
 
-        _process.Dispose();
+        await _process.DisposeAsync();
     }
 
     /// <summary>

@@ -1,20 +1,18 @@
-using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 
 namespace LambdaEmulator.Tests.Harness;
 
 /// <summary>A real HTTP endpoint standing in for an extension's telemetry listener; keeps every batch it receives.</summary>
 internal sealed class TelemetryReceiver : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
+    private readonly SemaphoreSlim _oneBatchAtATime = new(1, 1);
+    private readonly LoopbackHttpHost _host;
 
     public TelemetryReceiver()
     {
-        Port = FreePort.Next();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(ReceiveAsync);
+        _host = LoopbackHttpHost.Start(ReceiveAsync);
+        Port = _host.Port;
     }
 
     public int Port { get; }
@@ -25,25 +23,16 @@ internal sealed class TelemetryReceiver : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        _host.Dispose();
+        _oneBatchAtATime.Dispose();
     }
 
-    private async Task ReceiveAsync()
+    private async Task ReceiveAsync(HttpContext context)
     {
-        while (_listener.IsListening)
+        await _oneBatchAtATime.WaitAsync();
+        try
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            using (var reader = new StreamReader(context.Request.InputStream))
+            using (var reader = new StreamReader(context.Request.Body))
             {
                 using var batch = JsonDocument.Parse(await reader.ReadToEndAsync());
                 lock (BatchSizes)
@@ -58,7 +47,11 @@ internal sealed class TelemetryReceiver : IDisposable
             }
 
             context.Response.StatusCode = 200;
-            context.Response.Close();
+            await context.Response.CompleteAsync();
+        }
+        finally
+        {
+            _oneBatchAtATime.Release();
         }
     }
 }

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ExtensionCache.Benchmarks.Servers;
+namespace ExtensionCache.TestSupport;
 
-/// <summary>Loopback ports the servers can bind to.</summary>
+/// <summary>
+/// A free loopback port, only for an external program that must be told its port up front (nginx): another process
+/// may take it before the program binds, so servers started in-process bind port 0 (<see cref="LoopbackHttpHost"/>).
+/// </summary>
 public static class FreePort
 {
     public static int Next()
