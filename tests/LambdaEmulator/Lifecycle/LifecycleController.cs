@@ -279,6 +279,7 @@ public sealed class LifecycleController(
             // Phase 1: the runtime's answer goes back to the caller at once.
             if (!await WaitAsync(state, s => s.Failure is not null || s.IsAnswered(invocation), timeout, cancellationToken).ConfigureAwait(false))
             {
+                await ReachTimeoutAsync(stopwatch).ConfigureAwait(false);
                 var failure = TimeoutFailure(requestId);
                 _reporter.TimedOut(failure);
                 _reporter.RuntimeDone(requestId, PhaseStatus.Timeout, stopwatch.Elapsed.TotalMilliseconds, 0);
@@ -308,6 +309,7 @@ public sealed class LifecycleController(
             double? postRuntimeMs = invocation.InvokeEvents.Count > 0 ? (stopwatch.Elapsed - answeredAt).TotalMilliseconds : null;
             if (!complete)
             {
+                await ReachTimeoutAsync(stopwatch).ConfigureAwait(false);
                 var failure = TimeoutFailure(requestId);
                 _reporter.TimedOut(failure);
                 await EndWithTimeoutAsync(state, requestId, stopwatch, failure, postRuntimeMs).ConfigureAwait(false);
@@ -344,6 +346,19 @@ public sealed class LifecycleController(
     }
 
     /// <summary>Waits for a condition on the state; false when the invoke's timeout came first.</summary>
+    /// <summary>
+    /// .NET timers run on the kernel's coarse clock and can fire a few milliseconds before the deadline (990 ms
+    /// seen for a 1 s timeout): a timed-out invoke is never reported shorter than its timeout.
+    /// </summary>
+    private async Task ReachTimeoutAsync(Stopwatch stopwatch)
+    {
+        var left = options.Timeout - stopwatch.Elapsed;
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left + TimeSpan.FromMilliseconds(1), time).ConfigureAwait(false);
+        }
+    }
+
     private static async Task<bool> WaitAsync(
         LifecycleState state, Func<LifecycleState, bool> condition, CancellationTokenSource timeout, CancellationToken cancellationToken)
     {
