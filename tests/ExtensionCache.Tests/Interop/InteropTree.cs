@@ -3,8 +3,7 @@ namespace ExtensionCache.Tests.Interop;
 /// <summary>
 /// The source tree every producer packs: text and binary files, nested and empty directories, exec bits, relative
 /// symlinks that stay inside, empty files, a sparse file, unicode names, long names and mtimes (even seconds, so
-/// zip's two-second DOS times keep them exactly). <see cref="Classic"/> leaves out what ustar and v7 cannot hold
-/// (names over 100 bytes).
+/// zip's two-second DOS times keep them exactly). A <see cref="TreeShape"/> leaves out what ustar and v7 cannot hold.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public static class InteropTree
@@ -22,7 +21,7 @@ public static class InteropTree
     public static string DeepDirectory { get; } = string.Join('/', Enumerable.Range(1, 3).Select(i => $"deep{i}-" + new string((char)('a' + i), 90)));
 
     /// <summary>Writes the tree into <paramref name="root"/> (which must exist and be empty).</summary>
-    public static void Write(string root, bool classic = false)
+    public static void Write(string root, TreeShape shape = TreeShape.Full)
     {
         var files = new List<string>();
         void Text(string path, string content, UnixFileMode mode = (UnixFileMode)0x1A4)
@@ -41,7 +40,11 @@ public static class InteropTree
         Text("données/café.txt", "unicode names\n");
         Text("日本語/ファイル.txt", "utf-8 beyond latin\n");
         Text("🎉.txt", "astral plane\n");
-        Text(PrefixedPath, "ustar prefix\n");
+        if (shape != TreeShape.V7)
+        {
+            Text(PrefixedPath, "ustar prefix\n");
+        }
+
         Text("src/pkg/readonly.cfg", "key=value\n", (UnixFileMode)0x124);
 
         var blob = new byte[300 * 1024];
@@ -66,7 +69,7 @@ public static class InteropTree
 
         files.Add(SparseName);
 
-        if (!classic)
+        if (shape == TreeShape.Full)
         {
             Text($"long/{LongSegment}", "long segment\n");
             Text($"{DeepDirectory}/{LongSegment}", "path over 255 bytes\n");
@@ -77,4 +80,17 @@ public static class InteropTree
             File.SetLastWriteTimeUtc(Path.Join(root, files[i]), FirstMtime.AddSeconds(2 * i).UtcDateTime);
         }
     }
+}
+
+/// <summary>Which names a producer's format can hold.</summary>
+public enum TreeShape
+{
+    /// <summary>Everything, with a name segment over 100 bytes and a path over 255.</summary>
+    Full,
+
+    /// <summary>No segment over 100 bytes (ustar's name field); paths up to 255 through the prefix field.</summary>
+    Ustar,
+
+    /// <summary>No path over 99 bytes (v7 has no prefix field).</summary>
+    V7,
 }

@@ -4,11 +4,11 @@ namespace ExtensionCache.Tests.Interop;
 
 /// <summary>
 /// One real archive producer: a bash command run inside the source tree that writes "$O" (or an in-process .NET
-/// writer when <paramref name="Command"/> starts with "dotnet:"). <paramref name="Classic"/> packs the tree
-/// without names over 100 bytes (ustar, v7). <paramref name="Refusal"/>, when set, is the text the extension's
+/// writer when <paramref name="Command"/> starts with "dotnet:"). <paramref name="Shape"/> leaves out the names
+/// the format cannot hold (ustar, v7). <paramref name="Refusal"/>, when set, is the text the extension's
 /// refusal must contain: that output is refused by name, never published.
 /// </summary>
-public sealed record Producer(string Name, BundleFormat Format, string Command, bool Classic = false, string? Refusal = null)
+public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null)
 {
     private const string Gz = "-czf \"$O\" .";
 
@@ -27,8 +27,8 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         // tar.gz, GNU tar
         new("tar (gnu)", BundleFormat.TarGz, "tar " + Gz),
         new("tar --format=posix", BundleFormat.TarGz, "tar --format=posix " + Gz),
-        new("tar --format=ustar", BundleFormat.TarGz, "tar --format=ustar " + Gz, Classic: true),
-        new("tar --format=v7", BundleFormat.TarGz, "tar --format=v7 " + Gz, Classic: true),
+        new("tar --format=ustar", BundleFormat.TarGz, "tar --format=ustar " + Gz, TreeShape.Ustar),
+        new("tar --format=v7", BundleFormat.TarGz, "tar --format=v7 " + Gz, TreeShape.V7),
         new("tar --format=oldgnu", BundleFormat.TarGz, "tar --format=oldgnu " + Gz),
         new("tar -S --format=gnu", BundleFormat.TarGz, "tar -S --format=gnu " + Gz),
         new("tar -S --format=oldgnu", BundleFormat.TarGz, "tar -S --format=oldgnu " + Gz),
@@ -46,12 +46,12 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         new("bsdtar with an xattr", BundleFormat.TarGz, "python3 -c 'import os, sys; [os.setxattr(p, \"user.origin\", b\"interop\") for p in sys.argv[1:]]' README.md \"$PREFIXED\" && bsdtar " + Gz),
         new("bsdtar --format pax", BundleFormat.TarGz, "bsdtar --format pax " + Gz),
         new("bsdtar --format gnutar", BundleFormat.TarGz, "bsdtar --format gnutar " + Gz),
-        new("bsdtar --format ustar", BundleFormat.TarGz, "bsdtar --format ustar " + Gz, Classic: true),
+        new("bsdtar --format ustar", BundleFormat.TarGz, "bsdtar --format ustar " + Gz, TreeShape.Ustar),
 
         // tar.gz, libraries
         new("python tarfile GNU_FORMAT", BundleFormat.TarGz, "python3 \"$P/py_tar.py\" \"$O\" gnu"),
         new("python tarfile PAX_FORMAT", BundleFormat.TarGz, "python3 \"$P/py_tar.py\" \"$O\" pax"),
-        new("python tarfile USTAR_FORMAT", BundleFormat.TarGz, "python3 \"$P/py_tar.py\" \"$O\" ustar", Classic: true),
+        new("python tarfile USTAR_FORMAT", BundleFormat.TarGz, "python3 \"$P/py_tar.py\" \"$O\" ustar", TreeShape.Ustar),
         new(".NET TarFile", BundleFormat.TarGz, "dotnet:tar"),
         new("node tar", BundleFormat.TarGz, "node \"$P/node_tar.js\" \"$O\""),
 
@@ -59,15 +59,18 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         new("tar | zstd", BundleFormat.TarZst, "tar --format=posix -cf - . | zstd -q -o \"$O\""),
         new("tar | zstd -19", BundleFormat.TarZst, "tar --format=posix -cf - . | zstd -q -19 -o \"$O\""),
         new("tar | zstd --long=25", BundleFormat.TarZst, "tar --format=posix -cf - . | zstd -q --long=25 -o \"$O\""),
-        new("bsdtar --zstd", BundleFormat.TarZst, "bsdtar --zstd -cf \"$O\" ."),
         new("tar | pzstd -p 2", BundleFormat.TarZst, "tar --format=posix -cf - . | pzstd -q -p 2 -o \"$O\""),
         new("tar, two zstd frames", BundleFormat.TarZst,
             "tar --format=posix -cf \"$O.tar\" . && head -c 1000000 \"$O.tar\" | zstd -q > \"$O\" && tail -c +1000001 \"$O.tar\" | zstd -q >> \"$O\""),
         new("tar | zstd --long=31", BundleFormat.TarZst, "tar --format=posix -cf - . | zstd -q --long=31 -o \"$O\"", Refusal: "window"),
+        new("bsdtar --zstd (unpinned)", BundleFormat.TarZst, "bsdtar --zstd -cf \"$O\" .", Refusal: "without zstd's content checksum"),
         new("tar | pzstd --no-check (unpinned)", BundleFormat.TarZst, "tar --format=posix -cf - . | pzstd -q -p 2 --no-check -o \"$O\"", Refusal: "without zstd's content checksum"),
     ];
 
     public static TheoryData<string> Names(bool refused) => [.. All.Where(p => (p.Refusal is not null) == refused).Select(p => p.Name)];
+
+    /// <summary>The producers whose tar.zst has no content checksum: refused unless pinned by sha256.</summary>
+    public static TheoryData<string> WithoutChecksum => [.. All.Where(p => p.Refusal?.Contains("checksum", StringComparison.Ordinal) == true).Select(p => p.Name)];
 
     public static Producer Named(string name) => All.Single(p => p.Name == name);
 
