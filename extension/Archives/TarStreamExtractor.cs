@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ZstdSharp;
 
 namespace ExtensionCache.Extension.Archives;
@@ -12,7 +12,7 @@ namespace ExtensionCache.Extension.Archives;
 /// of an <see cref="EntryWriterPool"/> while the reader decompresses on. A tar.zst must carry zstd's content
 /// checksum unless the bundle is pinned by sha256 (<see cref="ZstdChecksumRequirement"/>).
 /// </summary>
-public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum)
+public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum) : IArchiveExtractor
 {
     public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
         EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
@@ -42,7 +42,7 @@ public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChec
         catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"the archive is corrupt or truncated at entry '{EntryPathPolicy.Display(name)}': {ex.Message}",
                 ex);
         }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -80,7 +80,7 @@ public sealed class ZstdChecksumRequirement(Stream inner) : Stream
         if (BinaryPrimitives.ReadUInt32LittleEndian(_header) == FrameMagic && (_header[4] & ChecksumFlag) == 0)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 "the tar.zst was written without zstd's content checksum, so a corrupted byte could not be detected; "
                 + "re-create it with the checksum (the zstd tool's default; e.g. python-zstandard write_checksum=True) or pin it with #sha256=");
         }
