@@ -1,5 +1,5 @@
 using System.Text;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -149,5 +149,5 @@ public static class EntryPathPolicy
     }
 
     public static BundleException Refuse(string entry, string rule) =>
-        new(BundleErrorTypes.Unsafe, $"entry '{Display(entry)}' refused: {rule}");
+        new(FailureKind.BundleUnsafe, $"entry '{Display(entry)}' refused: {rule}");
 }

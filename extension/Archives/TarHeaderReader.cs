@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -334,7 +334,7 @@ public sealed class TarHeaderReader(Stream stream)
         if (segments.Count >= MaxSparseSegments)
         {
             throw new BundleException(
-                BundleErrorTypes.Unsupported,
+                FailureKind.BundleUnsupported,
                 $"a sparse file has more than {MaxSparseSegments} data ranges, which is not supported");
         }
 
@@ -342,7 +342,7 @@ public sealed class TarHeaderReader(Stream stream)
     }
 
     private static BundleException TooManySegments(string name) => new(
-        BundleErrorTypes.Unsupported,
+        FailureKind.BundleUnsupported,
         $"entry '{EntryPathPolicy.Display(name)}' refused: a sparse file with more than {MaxSparseSegments} data ranges is not supported");
 
     private static string ClassicName(byte[] h)
@@ -464,7 +464,7 @@ public sealed class TarHeaderReader(Stream stream)
     {
         if (size > max)
         {
-            throw new BundleException(BundleErrorTypes.Unsupported, $"a tar {what} of {size} bytes is larger than the {max} bytes supported");
+            throw new BundleException(FailureKind.BundleUnsupported, $"a tar {what} of {size} bytes is larger than the {max} bytes supported");
         }
 
         var data = new byte[size];

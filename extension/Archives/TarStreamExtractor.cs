@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
 
@@ -13,7 +13,7 @@ namespace ExtensionCache.Extension.Archives;
 /// of an <see cref="EntryWriterPool"/> while the reader decompresses on. A tar.zst must carry zstd's content
 /// checksum in every frame unless the bundle is pinned by sha256, and fit zstd's window limit (<see cref="ZstdFrameInspector"/>).
 /// </summary>
-public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum)
+public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum) : IArchiveExtractor
 {
     public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
         EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
@@ -45,7 +45,7 @@ public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChec
         catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"the archive is corrupt or truncated at entry '{EntryPathPolicy.Display(name)}': {ex.Message}",
                 ex);
         }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -148,7 +148,7 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Str
                 if (requireChecksum && !_checksum)
                 {
                     throw new BundleException(
-                        BundleErrorTypes.Integrity,
+                        FailureKind.BundleIntegrity,
                         $"the tar.zst was written without zstd's content checksum (frame {_frames}), so a corrupted byte could not be detected; "
                         + "re-create it with the checksum (the zstd tool's default; not pzstd --no-check; e.g. python-zstandard write_checksum=True) or pin it with #sha256=");
                 }
@@ -233,7 +233,7 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Str
         if (window > MaxWindowBytes)
         {
             throw new BundleException(
-                BundleErrorTypes.Unsupported,
+                FailureKind.BundleUnsupported,
                 $"the tar.zst needs a zstd window of {Mebibytes(window)}, more than the {Mebibytes(MaxWindowBytes)} supported: the decoder keeps the whole window in memory, "
                 + $"and a Lambda function may have 128 MB in all; re-compress without --long or --ultra (or with --long={MaxWindowLog} at most)");
         }

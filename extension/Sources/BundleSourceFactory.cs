@@ -2,7 +2,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -39,7 +39,7 @@ public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
                 Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
                 VersionIdOf(uri)),
             _ => throw new BundleException(
-                BundleErrorTypes.Unsupported,
+                FailureKind.BundleUnsupported,
                 $"bundle {bundle.Name}: unsupported source scheme '{uri.Scheme}' (use s3://, https:// or file://)"),
         };
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -13,7 +13,7 @@ public sealed class FileBundleSource(string path) : IBundleSource
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new BundleException(BundleErrorTypes.NotFound, $"file {path} not found");
+            throw new BundleException(FailureKind.BundleNotFound, $"file {path} not found");
         }
 
         var version = string.Create(
@@ -38,11 +38,11 @@ public sealed class FileBundleSource(string path) : IBundleSource
         }
         catch (FileNotFoundException ex)
         {
-            throw new BundleException(BundleErrorTypes.NotFound, $"file {path} not found", ex);
+            throw new BundleException(FailureKind.BundleNotFound, $"file {path} not found", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw new BundleException(BundleErrorTypes.AccessDenied, $"file {path} is not readable: {ex.Message}", ex);
+            throw new BundleException(FailureKind.BundleAccessDenied, $"file {path} is not readable: {ex.Message}", ex);
         }
 
         stream.Position = offset;

@@ -1,3 +1,5 @@
+using ExtensionCache.Extension.Failures;
+
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>One remote or local object that can be read whole or by byte ranges.</summary>
@@ -7,7 +9,7 @@ public interface IBundleSource : IDisposable
     string DisplayName { get; }
 
     /// <summary>
-    /// Learns the object's length and version. Throws <see cref="Publishing.BundleException"/> for a missing
+    /// Learns the object's length and version. Throws <see cref="BundleException"/> for a missing
     /// object or a permission problem, <see cref="TransientSourceException"/> for what is worth retrying.
     /// </summary>
     Task<SourceInfo> ProbeAsync(CancellationToken ct);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -240,23 +241,23 @@ public sealed class ParallelRangeStream : Stream
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && !_cts.IsCancellationRequested)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: no byte for {_stallTimeout.TotalSeconds:0.#} s at byte {_position} of {_length}, and the server does not support ranges to resume",
                 ex);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: the connection failed at byte {_position} of {_length} and the server does not support ranges to resume: {ex.Message}",
                 ex);
         }
 
         if (n == 0)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: the body ended at byte {_position} of {_length}");
         }
 

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -24,7 +25,7 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
             BucketName = bucket,
             Key = key,
             VersionId = versionId,
-            ByteRange = new ByteRange($"bytes=-{HttpBundleSource.ProbeTailBytes}"),
+            ByteRange = new ByteRange($"bytes=-{ZipCentralDirectory.TailBytes}"),
         };
         try
         {
@@ -113,26 +114,26 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
         return ex.StatusCode switch
         {
             HttpStatusCode.NotFound => new BundleException(
-                BundleErrorTypes.NotFound,
+                FailureKind.BundleNotFound,
                 ex.ErrorCode == "NoSuchBucket"
                     ? $"bucket {bucket} not found (NoSuchBucket) for {DisplayName}"
                     : $"object not found: bucket {bucket}, key {key}{(versionId is null ? string.Empty : $", versionId {versionId}")} ({ex.ErrorCode ?? "404"})",
                 ex),
             HttpStatusCode.Forbidden => new BundleException(
-                BundleErrorTypes.AccessDenied,
+                FailureKind.BundleAccessDenied,
                 $"access denied to {DisplayName} ({ex.ErrorCode ?? "403"}): the function's role needs s3:GetObject on {arn}"
                     + (versionId is null ? string.Empty : " (and s3:GetObjectVersion for a versionId)"),
                 ex),
             HttpStatusCode.PreconditionFailed => new BundleException(
-                BundleErrorTypes.FetchFailed,
+                FailureKind.BundleFetchFailed,
                 $"{DisplayName} changed during the download (ETag no longer {_etag})",
                 ex),
             HttpStatusCode.RequestedRangeNotSatisfiable => new BundleException(
-                BundleErrorTypes.FetchFailed, $"{DisplayName}: range not satisfiable", ex),
+                FailureKind.BundleFetchFailed, $"{DisplayName}: range not satisfiable", ex),
             _ when status >= 500 || status == 429 || ex.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" =>
                 new TransientSourceException($"{DisplayName} answered HTTP {status} {ex.ErrorCode}", ex),
             _ => new BundleException(
-                BundleErrorTypes.FetchFailed,
+                FailureKind.BundleFetchFailed,
                 $"{DisplayName} answered HTTP {status} {ex.ErrorCode}: {ex.Message}",
                 ex),
         };

@@ -1,5 +1,6 @@
 using ExtensionCache.Extension;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Extension.Sources;
 

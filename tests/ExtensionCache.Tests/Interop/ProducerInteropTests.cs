@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Interop;
@@ -88,7 +88,7 @@ public sealed class ProducerInteropTests : IDisposable
 
         var error = await _harness.FailsAsync(_harness.FileBundle("latin1", File.ReadAllBytes(output), format));
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Contains("café.txt'", error.Message, StringComparison.Ordinal);
         Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
         _harness.AssertNothingPublished("latin1");

@@ -1,5 +1,6 @@
 using System.Net;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
 using ExtensionCache.Tests.Fixtures;
 
@@ -20,17 +21,17 @@ public sealed class HttpBundleSourceTests
 
         Assert.Equal(200_000, info.Length);
         Assert.Equal("\"abc\"", info.VersionId);
-        Assert.Equal(content[^HttpBundleSource.ProbeTailBytes..], info.Tail.ToArray());
+        Assert.Equal(content[^ZipCentralDirectory.TailBytes..], info.Tail.ToArray());
         Assert.Equal(1, server.Requests);
         Assert.True(server.RangeHeaders.TryDequeue(out var range));
-        Assert.Equal($"bytes=-{HttpBundleSource.ProbeTailBytes}", range);
+        Assert.Equal($"bytes=-{ZipCentralDirectory.TailBytes}", range);
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.NotFound, BundleErrorTypes.NotFound, "not found")]
-    [InlineData(HttpStatusCode.Forbidden, BundleErrorTypes.AccessDenied, "expired")]
-    [InlineData(HttpStatusCode.BadRequest, BundleErrorTypes.FetchFailed, "HTTP 400")]
-    public async Task Client_errors_are_clear_not_retried_and_never_show_the_query(HttpStatusCode status, string type, string text)
+    [InlineData(HttpStatusCode.NotFound, FailureKind.BundleNotFound, "not found")]
+    [InlineData(HttpStatusCode.Forbidden, FailureKind.BundleAccessDenied, "expired")]
+    [InlineData(HttpStatusCode.BadRequest, FailureKind.BundleFetchFailed, "HTTP 400")]
+    public async Task Client_errors_are_clear_not_retried_and_never_show_the_query(HttpStatusCode status, FailureKind kind, string text)
     {
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = status };
         using var http = new HttpClient();
@@ -40,7 +41,7 @@ public sealed class HttpBundleSourceTests
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 3, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
 
-        Assert.Equal(type, error.ErrorType);
+        Assert.Equal(kind, error.Kind);
         Assert.Contains(text, error.Message, StringComparison.Ordinal);
         Assert.Contains("/bundle.zip", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret123", error.Message, StringComparison.Ordinal);
@@ -57,7 +58,7 @@ public sealed class HttpBundleSourceTests
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 4, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains("after 4 attempts", error.Message, StringComparison.Ordinal);
         Assert.Contains("503", error.Message, StringComparison.Ordinal);
         Assert.Equal(4, server.Requests);

@@ -1,8 +1,8 @@
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
-using ExtensionCache.Tests.Fixtures;
 using ExtensionCache.TestSupport;
+using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Sources;
 
@@ -48,7 +48,7 @@ public sealed class S3BundleSourceTests
 
         var error = await harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.NotFound, error.ErrorType);
+        Assert.Equal(FailureKind.BundleNotFound, error.Kind);
         Assert.Contains($"bucket {Bucket}", error.Message, StringComparison.Ordinal);
         Assert.Contains("key no/such.zip", error.Message, StringComparison.Ordinal);
         harness.AssertNothingPublished("gone");
