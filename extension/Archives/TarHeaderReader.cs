@@ -14,9 +14,6 @@ namespace ExtensionCache.Extension.Archives;
 /// </summary>
 public sealed class TarHeaderReader(Stream stream)
 {
-    /// <summary>Why a name that is not UTF-8 is refused, in zip and tar alike.</summary>
-    public const string NotUtf8Rule =
-        "the name is not valid UTF-8, so it cannot be unpacked under its own name (rename the file, or pack it from a UTF-8 locale)";
 
     private const int Block = 512;
     private const int MaxExtensionBytes = 4 * 1024 * 1024;
@@ -376,7 +373,7 @@ public sealed class TarHeaderReader(Stream stream)
         }
         catch (DecoderFallbackException)
         {
-            throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(bytes), NotUtf8Rule);
+            throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(bytes), EntryPathPolicy.NotUtf8Rule);
         }
     }
 

@@ -133,7 +133,7 @@ public static class ZipCentralDirectory
             }
             catch (DecoderFallbackException)
             {
-                throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(nameBytes), "the name is not valid UTF-8");
+                throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(nameBytes), EntryPathPolicy.NotUtf8Rule);
             }
 
             long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.CompressedSize..]);
@@ -214,12 +214,22 @@ public static class ZipCentralDirectory
         at += 8;
     }
 
+    /// <summary>
+    /// The last end record whose comment ends the archive, or is followed only by zero bytes: bsdtar pads its zips
+    /// to 10,240-byte blocks when writing to a pipe, and unzip accepts that. Other trailing bytes are refused.
+    /// </summary>
     private static int FindEocd(ReadOnlySpan<byte> tail)
     {
+        var lastNonZero = tail.LastIndexOfAnyExcept((byte)0);
         for (var i = tail.Length - EndOfCentralDirectory.Size; i >= 0; i--)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(tail[(i + EndOfCentralDirectory.Signature)..]) == EndOfCentralDirectory.SignatureValue
-                && i + EndOfCentralDirectory.Size + BinaryPrimitives.ReadUInt16LittleEndian(tail[(i + EndOfCentralDirectory.CommentLength)..]) == tail.Length)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail[(i + EndOfCentralDirectory.Signature)..]) != EndOfCentralDirectory.SignatureValue)
+            {
+                continue;
+            }
+
+            var end = i + EndOfCentralDirectory.Size + BinaryPrimitives.ReadUInt16LittleEndian(tail[(i + EndOfCentralDirectory.CommentLength)..]);
+            if (end == tail.Length || (end < tail.Length && lastNonZero < end))
             {
                 return i;
             }

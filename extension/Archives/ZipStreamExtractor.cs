@@ -175,11 +175,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         var data = new BoundedReadStream(archive, entry.CompressedSize, owner: null, leaveOpen: true);
         if (entry.IsDirectory)
         {
-            if (path.Length == 0)
-            {
-                throw EntryPathPolicy.Refuse(entry.Name, "an empty or '.' name is not allowed");
-            }
-
+            // A directory entry naming the root ("./", which bsdtar writes) is accepted and adds nothing, as in tar.
             target.CreateDirectory(entry.Name, path, Mode(entry));
             await SkipAsync(data, entry.CompressedSize, ct).ConfigureAwait(false);
             return;
