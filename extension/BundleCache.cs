@@ -55,7 +55,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
                 throw new BundleException(FailureKind.BundleUnsupported, $"the name '{bundle.Name}' is reserved by the cache root layout");
             }
 
-            using var source = sources.Create(bundle);
+            var source = sources.Create(bundle);
             var published = _publisher.ReadPublished(bundle.Name);
             SourceInfo? info = null;
             if (published is not null && published.Source == bundle.DisplaySource)

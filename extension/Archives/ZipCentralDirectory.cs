@@ -38,7 +38,7 @@ public static class ZipCentralDirectory
         if (tail.Length < Math.Min(length, TailBytes))
         {
             var want = (int)Math.Min(length, TailBytes);
-            tail = await FetchAsync(source, retry, length - want, want, ct).ConfigureAwait(false);
+            tail = await FetchAsync(source, info, retry, length - want, want, ct).ConfigureAwait(false);
             tailStart = length - want;
         }
 
@@ -63,7 +63,7 @@ public static class ZipCentralDirectory
 
             var record = recordOffset >= tailStart
                 ? tail.Slice((int)(recordOffset - tailStart), Zip64EndOfCentralDirectory.Size)
-                : await FetchAsync(source, retry, recordOffset, Zip64EndOfCentralDirectory.Size, ct).ConfigureAwait(false);
+                : await FetchAsync(source, info, retry, recordOffset, Zip64EndOfCentralDirectory.Size, ct).ConfigureAwait(false);
             var r = record.Span;
             if (BinaryPrimitives.ReadUInt32LittleEndian(r[Zip64EndOfCentralDirectory.Signature..]) != Zip64EndOfCentralDirectory.SignatureValue)
             {
@@ -97,7 +97,7 @@ public static class ZipCentralDirectory
 
         var directory = cdOffset >= tailStart
             ? tail.Slice((int)(cdOffset - tailStart), (int)cdSize)
-            : await FetchAsync(source, retry, cdOffset, (int)cdSize, ct).ConfigureAwait(false);
+            : await FetchAsync(source, info, retry, cdOffset, (int)cdSize, ct).ConfigureAwait(false);
         return (Parse(directory.Span, count, cdOffset), cdOffset);
     }
 
@@ -238,14 +238,14 @@ public static class ZipCentralDirectory
         throw Corrupt("no end-of-central-directory record: the archive is not a zip or is truncated");
     }
 
-    private static async Task<ReadOnlyMemory<byte>> FetchAsync(IBundleSource source, RetryPolicy retry, long offset, int length, CancellationToken ct) =>
+    private static async Task<ReadOnlyMemory<byte>> FetchAsync(IBundleSource source, SourceInfo info, RetryPolicy retry, long offset, int length, CancellationToken ct) =>
         await retry.ExecuteAsync(
             async (_, token) =>
             {
                 var buffer = new byte[length];
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
                 timeout.CancelAfter(FetchTimeout);
-                await using var body = await source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
+                await using var body = await source.OpenRangeAsync(info, offset, length, timeout.Token).ConfigureAwait(false);
                 try
                 {
                     await body.ReadExactlyAsync(buffer, timeout.Token).ConfigureAwait(false);

@@ -22,7 +22,7 @@ public sealed class FileBundleSource(string path) : IBundleSource
         return Task.FromResult(new SourceInfo(info.Length, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty));
     }
 
-    public Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    public Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct)
     {
         FileStream stream;
         try
@@ -47,9 +47,5 @@ public sealed class FileBundleSource(string path) : IBundleSource
 
         stream.Position = offset;
         return Task.FromResult<Stream>(new BoundedReadStream(stream, length));
-    }
-
-    public void Dispose()
-    {
     }
 }

@@ -12,8 +12,6 @@ namespace ExtensionCache.Extension.Sources;
 /// </summary>
 public sealed class HttpBundleSource(HttpClient client, Uri url, string displayName) : IBundleSource
 {
-    private string? _etag;
-
     public string DisplayName => displayName;
 
     public async Task<SourceInfo> ProbeAsync(CancellationToken ct)
@@ -21,11 +19,11 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Range = new RangeHeaderValue(null, ZipCentralDirectory.TailBytes);
         using var response = await SendAsync(request, ct).ConfigureAwait(false);
-        _etag = VersionOf(response);
+        var version = VersionOf(response);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             // An empty object: no byte range can be satisfied.
-            return new SourceInfo(0, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+            return new SourceInfo(0, version, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
         }
 
         if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { Length: { } total } range)
@@ -33,11 +31,11 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             if (range.To != total - 1)
             {
                 // A server that answered the suffix range with some other range: ranges work, the tail is fetched later.
-                return new SourceInfo(total, _etag, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+                return new SourceInfo(total, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
             }
 
             var tail = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            return new SourceInfo(total, _etag, SupportsRanges: true, tail);
+            return new SourceInfo(total, version, SupportsRanges: true, tail);
         }
 
         // The server ignored the range: it streams the whole object, so do not read the body here.
@@ -45,11 +43,12 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             ?? throw new BundleException(
                 FailureKind.BundleFetchFailed,
                 $"{displayName} answered without a length and without range support; cannot size the download");
-        return new SourceInfo(length, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+        return new SourceInfo(length, version, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
     }
 
-    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    public async Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(probed);
         var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
         var response = await SendAsync(request, ct).ConfigureAwait(false);
@@ -64,7 +63,7 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             }
 
             var version = VersionOf(response);
-            if (_etag is { Length: > 0 } known && version.Length > 0 && version != known)
+            if (probed.VersionId is { Length: > 0 } known && version.Length > 0 && version != known)
             {
                 throw new BundleException(
                     FailureKind.BundleFetchFailed,
@@ -80,10 +79,6 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             request.Dispose();
             throw;
         }
-    }
-
-    public void Dispose()
-    {
     }
 
     private static string VersionOf(HttpResponseMessage response) =>

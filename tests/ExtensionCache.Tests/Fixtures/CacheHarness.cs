@@ -38,7 +38,15 @@ public sealed class CacheHarness : IDisposable
 
     public BundleCache Cache { get; }
 
-    public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null) => new(name, source, format, sha256);
+    /// <summary>A spec for <paramref name="source"/>, its location typed by the extension's own parser.</summary>
+    public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var errors = new List<string>();
+        var location = BundleListParser.ParseLocation(source.OriginalString, name, errors, out _)
+            ?? throw new ArgumentException(string.Join("; ", errors), nameof(source));
+        return new(name, location, format, sha256);
+    }
 
     /// <summary>Writes an archive next to the root and returns a file:// spec for it.</summary>
     public BundleSpec FileBundle(string name, byte[] archive, BundleFormat format = BundleFormat.Zip, string? sha256 = null)

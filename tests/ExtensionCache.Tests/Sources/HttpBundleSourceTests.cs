@@ -15,7 +15,7 @@ public sealed class HttpBundleSourceTests
         new Random(1).NextBytes(content);
         using var server = new LoopbackHttpServer(content, "\"abc\"");
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "display");
+        var source = new HttpBundleSource(http, server.ObjectUri, "display");
 
         var info = await source.ProbeAsync(CancellationToken.None);
 
@@ -36,7 +36,7 @@ public sealed class HttpBundleSourceTests
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = status };
         using var http = new HttpClient();
         var display = new Uri(server.ObjectUri.GetLeftPart(UriPartial.Path)).ToString();
-        using var source = new HttpBundleSource(http, server.ObjectUri, display);
+        var source = new HttpBundleSource(http, server.ObjectUri, display);
 
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 3, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
@@ -53,7 +53,7 @@ public sealed class HttpBundleSourceTests
     {
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = HttpStatusCode.ServiceUnavailable };
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
+        var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
 
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 4, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
@@ -69,11 +69,11 @@ public sealed class HttpBundleSourceTests
     {
         using var server = new LoopbackHttpServer(new byte[1000], "\"one\"");
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "display");
-        await source.ProbeAsync(CancellationToken.None);
+        var source = new HttpBundleSource(http, server.ObjectUri, "display");
+        var probed = await source.ProbeAsync(CancellationToken.None);
         server.ETag = "\"two\"";
 
-        var error = await Assert.ThrowsAsync<BundleException>(() => source.OpenRangeAsync(0, 100, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<BundleException>(() => source.OpenRangeAsync(probed, 0, 100, CancellationToken.None));
 
         Assert.Contains("changed during the download", error.Message, StringComparison.Ordinal);
     }
