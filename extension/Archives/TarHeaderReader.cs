@@ -95,7 +95,7 @@ public sealed class TarHeaderReader(Stream stream)
 
             if (type == 'S')
             {
-                var segments = await OldGnuSparseMapAsync(ct).ConfigureAwait(false);
+                var segments = await OldGnuSparseMapAsync(name, ct).ConfigureAwait(false);
                 return Sparse(name, mode, modified, segments, Number(h.AsSpan(483, 12), "GNU sparse real size"), size);
             }
 
@@ -184,23 +184,23 @@ public sealed class TarHeaderReader(Stream stream)
         return true;
     }
 
-    private async Task<List<SparseSegment>> OldGnuSparseMapAsync(CancellationToken ct)
+    private async Task<List<SparseSegment>> OldGnuSparseMapAsync(string name, CancellationToken ct)
     {
         var segments = new List<SparseSegment>();
-        AddOldGnuSegments(_header.AsSpan(386, 4 * 24), segments);
+        AddOldGnuSegments(_header.AsSpan(386, 4 * 24), segments, name);
         var extended = _header[482] != 0;
         var block = new byte[Block];
         while (extended)
         {
             await ReadExactAsync(block, ct).ConfigureAwait(false);
-            AddOldGnuSegments(block.AsSpan(0, 21 * 24), segments);
+            AddOldGnuSegments(block.AsSpan(0, 21 * 24), segments, name);
             extended = block[504] != 0;
         }
 
         return segments;
     }
 
-    private static void AddOldGnuSegments(ReadOnlySpan<byte> entries, List<SparseSegment> segments)
+    private static void AddOldGnuSegments(ReadOnlySpan<byte> entries, List<SparseSegment> segments, string name)
     {
         for (var at = 0; at + 24 <= entries.Length; at += 24)
         {
@@ -209,7 +209,7 @@ public sealed class TarHeaderReader(Stream stream)
                 return;
             }
 
-            AddSegment(segments, Number(entries.Slice(at, 12), "sparse offset"), Number(entries.Slice(at + 12, 12), "sparse length"));
+            AddSegment(segments, Number(entries.Slice(at, 12), "sparse offset"), Number(entries.Slice(at + 12, 12), "sparse length"), name);
         }
     }
 
@@ -259,7 +259,7 @@ public sealed class TarHeaderReader(Stream stream)
         var segments = new List<SparseSegment>((int)wanted);
         for (var i = 1; i < numbers.Count; i += 2)
         {
-            AddSegment(segments, numbers[i], numbers[i + 1]);
+            AddSegment(segments, numbers[i], numbers[i + 1], name);
         }
 
         return segments;
@@ -298,7 +298,7 @@ public sealed class TarHeaderReader(Stream stream)
                     pendingOffset = Decimal(Encoding.ASCII.GetString(valueBytes), key);
                     break;
                 case "GNU.sparse.numbytes":
-                    AddSegment(sparse ??= [], pendingOffset ?? throw new InvalidDataException("GNU.sparse.numbytes without an offset"), Decimal(Encoding.ASCII.GetString(valueBytes), key));
+                    AddSegment(sparse ??= [], pendingOffset ?? throw new InvalidDataException("GNU.sparse.numbytes without an offset"), Decimal(Encoding.ASCII.GetString(valueBytes), key), headerName);
                     pendingOffset = null;
                     break;
                 case "GNU.sparse.map":
@@ -306,7 +306,7 @@ public sealed class TarHeaderReader(Stream stream)
                     var parts = Encoding.ASCII.GetString(valueBytes).Split(',', StringSplitOptions.RemoveEmptyEntries);
                     for (var i = 0; i + 1 < parts.Length; i += 2)
                     {
-                        AddSegment(sparse, Decimal(parts[i], key), Decimal(parts[i + 1], key));
+                        AddSegment(sparse, Decimal(parts[i], key), Decimal(parts[i + 1], key), headerName);
                     }
 
                     break;
@@ -326,13 +326,11 @@ public sealed class TarHeaderReader(Stream stream)
         return (records, sparse);
     }
 
-    private static void AddSegment(List<SparseSegment> segments, long offset, long length)
+    private static void AddSegment(List<SparseSegment> segments, long offset, long length, string name)
     {
         if (segments.Count >= MaxSparseSegments)
         {
-            throw new BundleException(
-                FailureKind.BundleUnsupported,
-                $"a sparse file has more than {MaxSparseSegments} data ranges, which is not supported");
+            throw TooManySegments(name);
         }
 
         segments.Add(new SparseSegment(offset, length));

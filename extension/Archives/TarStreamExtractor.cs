@@ -29,25 +29,25 @@ public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChec
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a tar format"),
         };
         var reader = new TarHeaderReader(decompressed);
-        var name = "(start of archive)";
+        string? name = null;
+        var inData = false;
         try
         {
             while (await reader.NextAsync(ct).ConfigureAwait(false) is { } entry)
             {
                 name = entry.Name;
+                inData = true;
                 await ExtractEntryAsync(entry, reader.Data, target, pool, ct).ConfigureAwait(false);
+                inData = false;
             }
 
             // The gzip CRC and the zstd checksum sit after the tar end marker: read to the end so they are checked.
-            name = "(end of archive)";
             await decompressed.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
         {
-            throw new BundleException(
-                FailureKind.BundleIntegrity,
-                $"the archive is corrupt or truncated at entry '{EntryPathPolicy.Display(name)}': {ex.Message}",
-                ex);
+            var where = name is null ? "in its first header" : $"{(inData ? "at" : "after")} entry '{EntryPathPolicy.Display(name)}'";
+            throw new BundleException(FailureKind.BundleIntegrity, $"the archive is corrupt or truncated {where}: {ex.Message}", ex);
         }
     }
 
