@@ -59,30 +59,43 @@ public sealed class EntryPathTable
     /// The ancestors of <paramref name="path"/> that do not exist yet, outermost first. Refuses the path when its
     /// nearest existing ancestor is a file or a symlink.
     /// </summary>
-    public List<string> MissingParents(string entry, string path)
+    public IReadOnlyList<string> MissingParents(string entry, string path)
     {
-        var missing = new List<string>();
         var parent = ParentOf(path);
-        EntryKind kind;
-        while (!_kinds.TryGetValue(parent, out kind))
+        if (_kinds.TryGetValue(parent, out var kind))
+        {
+            // The common case, a sibling of an earlier entry: nothing to create, nothing allocated.
+            CheckIsDirectory(entry, parent, kind);
+            return [];
+        }
+
+        var missing = new List<string>();
+        do
         {
             missing.Add(parent);
             parent = ParentOf(parent);
         }
+        while (!_kinds.TryGetValue(parent, out kind));
 
+        CheckIsDirectory(entry, parent, kind);
+        missing.Reverse();
+        return missing;
+    }
+
+    public void Record(string path, EntryKind kind) => _kinds[path] = kind;
+
+    private static void CheckIsDirectory(string entry, string parent, EntryKind kind)
+    {
         switch (kind)
         {
             case EntryKind.Directory or EntryKind.ImplicitDirectory:
-                missing.Reverse();
-                return missing;
+                return;
             case EntryKind.Symlink:
                 throw EntryPathPolicy.Refuse(entry, $"it would be written through the symlink '{parent}'");
             default:
                 throw EntryPathPolicy.Refuse(entry, $"its parent '{parent}' is a file");
         }
     }
-
-    public void Record(string path, EntryKind kind) => _kinds[path] = kind;
 
     private static string ParentOf(string path)
     {

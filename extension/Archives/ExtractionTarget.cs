@@ -100,8 +100,10 @@ public sealed class ExtractionTarget
 
     private void CreateParents(string entry, string path)
     {
-        foreach (var parent in _paths.MissingParents(entry, path))
+        var missing = _paths.MissingParents(entry, path);
+        for (var i = 0; i < missing.Count; i++)
         {
+            var parent = missing[i];
             Caps.CountEntry(entry);
             _writer.MakeDirectory(entry, parent);
             _paths.Record(parent, EntryPathTable.EntryKind.ImplicitDirectory);

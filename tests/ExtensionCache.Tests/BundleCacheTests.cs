@@ -133,6 +133,10 @@ public sealed class BundleCacheTests : IDisposable
         Assert.True(m.TryGetProperty("publishedAt", out _));
         Assert.Contains("published", _harness.Log.Text, StringComparison.Ordinal);
         Assert.Contains("MBps=", _harness.Log.Text, StringComparison.Ordinal);
+
+        // The log names the format with the manifest's word.
+        Assert.Contains("format=zip", _harness.Log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("format=Zip", _harness.Log.Text, StringComparison.Ordinal);
     }
 
     [Fact]
