@@ -2,7 +2,7 @@ namespace ExtensionCache.Tests.Interop;
 
 /// <summary>
 /// The source tree every producer packs: text and binary files, nested and empty directories, exec bits, relative
-/// symlinks that stay inside, empty files, a sparse file, unicode names, long names and mtimes (even seconds, so
+/// symlinks that stay inside (one with a target over 100 bytes), empty files, a sparse file, unicode names, long names and mtimes (even seconds, so
 /// zip's two-second DOS times keep them exactly). A <see cref="TreeShape"/> leaves out what ustar and v7 cannot hold.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -73,6 +73,9 @@ public static class InteropTree
         {
             Text($"long/{LongSegment}", "long segment\n");
             Text($"{DeepDirectory}/{LongSegment}", "path over 255 bytes\n");
+
+            // A link target over 100 bytes: GNU 'K' records, PAX linkpath.
+            File.CreateSymbolicLink(Path.Join(root, "long/link-to-deep"), $"../{DeepDirectory}/{LongSegment}");
         }
 
         for (var i = 0; i < files.Count; i++)
