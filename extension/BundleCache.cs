@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using ExtensionCache.Extension.Archives;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Logging;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Extension.Sources;
@@ -51,10 +52,10 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         {
             if (ReservedNames.Contains(bundle.Name, StringComparer.Ordinal))
             {
-                throw new BundleException(BundleErrorTypes.Unsupported, $"the name '{bundle.Name}' is reserved by the cache root layout");
+                throw new BundleException(FailureKind.BundleUnsupported, $"the name '{bundle.Name}' is reserved by the cache root layout");
             }
 
-            using var source = sources.Create(bundle);
+            var source = sources.Create(bundle);
             var published = _publisher.ReadPublished(bundle.Name);
             SourceInfo? info = null;
             if (published is not null && published.Source == bundle.DisplaySource)
@@ -88,7 +89,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             }
 
             info ??= await ProbeAsync(source, ct).ConfigureAwait(false);
-            log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", bundle.Format));
+            log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", FormatName(bundle.Format)));
             staging = _publisher.CreateStaging(bundle.Name);
             var result = await FetchAndPublishAsync(bundle, source, info, staging, ct).ConfigureAwait(false);
             staging = null;
@@ -96,30 +97,29 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var failure = ex as BundleException ?? Classify(ex);
-            var error = new BundleException(failure.ErrorType, $"bundle {bundle.Name}: {failure.Message}", ex);
-            Fail(bundle, staging, error.ErrorType, error.Message);
+            var error = (ex as BundleException ?? Classify(ex)).ForBundle(bundle.Name);
+            Fail(bundle, staging, error.Kind, error.Message);
             throw error;
         }
         catch (OperationCanceledException)
         {
-            Fail(bundle, staging, BundleErrorTypes.FetchFailed, $"bundle {bundle.Name}: cancelled (shutdown or deadline)");
+            Fail(bundle, staging, FailureKind.BundleFetchFailed, FailureKinds.ForBundle(bundle.Name, "cancelled (shutdown or deadline)"));
             throw;
         }
     }
 
     private static BundleException Classify(Exception ex) => ex switch
     {
-        IOException io when io.HResult == 28 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase) =>
-            new BundleException(BundleErrorTypes.TooLarge, $"no space left in the cache root: {io.Message}"),
+        IOException io when DiskFull.Is(io) => DiskFull.Failure($"no space left in the cache root: {io.Message}", io),
         IOException or UnauthorizedAccessException =>
-            new BundleException(BundleErrorTypes.PublishFailed, $"file system error in the cache root: {ex.Message}"),
-        _ => new BundleException(BundleErrorTypes.FetchFailed, $"{ex.GetType().Name}: {ex.Message}"),
+            new BundleException(FailureKind.BundlePublishFailed, $"file system error in the cache root: {ex.Message}", ex),
+        _ => new BundleException(FailureKind.BundleFetchFailed, $"{ex.GetType().Name}: {ex.Message}", ex),
     };
 
     [SuppressMessage("Design", "CA1031", Justification = "Cleanup after a failure must not hide the failure itself.")]
-    private void Fail(BundleSpec bundle, string? staging, string errorType, string message)
+    private void Fail(BundleSpec bundle, string? staging, FailureKind kind, string message)
     {
+        var errorType = kind.ErrorType();
         log.Error("bundle failed", ("bundle", bundle.Name), ("errorType", errorType), ("error", message));
         try
         {
@@ -159,50 +159,24 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     private async Task<BundleResult> FetchAndPublishAsync(BundleSpec bundle, IBundleSource source, SourceInfo info, string staging, CancellationToken ct)
     {
         var free = new DriveInfo(staging).AvailableFreeSpace - FreeSpaceReserve;
-        var budget = Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free));
-        var target = new ExtractionTarget(staging, budget, limits.MaxEntries);
+        var caps = new ExtractionCaps(
+            Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free)),
+            limits.MaxEntries,
+            $"the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root}");
+        var target = new ExtractionTarget(staging, caps);
         var started = time.GetTimestamp();
         byte[] sha256;
         TimeSpan download;
-        ZipStreamExtractor? zip = null;
         if (info.Length == 0)
         {
-            throw new BundleException(BundleErrorTypes.Integrity, $"{source.DisplayName} is empty (0 bytes), not a {FormatName(bundle.Format)} archive");
+            throw new BundleException(FailureKind.BundleIntegrity, $"{source.DisplayName} is empty (0 bytes), not a {FormatName(bundle.Format)} archive");
         }
 
-        if (bundle.Format == BundleFormat.Zip)
-        {
-            if (!info.SupportsRanges)
-            {
-                throw new BundleException(
-                    BundleErrorTypes.Unsupported,
-                    $"{source.DisplayName} does not serve byte ranges, which a zip bundle needs (its central directory is at the end); use tar.gz or tar.zst");
-            }
-
-            var (entries, directoryOffset) = await ZipCentralDirectory.ReadAsync(source, info, _retry, limits.MaxEntries, ct).ConfigureAwait(false);
-            var declared = entries.Sum(e => e.UncompressedSize);
-            if (declared > budget)
-            {
-                throw new BundleException(
-                    BundleErrorTypes.TooLarge,
-                    $"the zip declares {declared} unpacked bytes, more than the {budget} bytes allowed (the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root})");
-            }
-
-            zip = new ZipStreamExtractor(entries, directoryOffset);
-        }
-
+        var extractor = await ArchiveExtractor.OpenAsync(bundle, source, info, caps, _retry, ct).ConfigureAwait(false);
         var stream = new ParallelRangeStream(source, info, limits.PartSizeBytes, limits.Concurrency, _retry, time, ct);
         await using (stream.ConfigureAwait(false))
         {
-            if (zip is not null)
-            {
-                await zip.ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await new TarStreamExtractor(bundle.Format, requireZstdChecksum: bundle.Sha256 is null).ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
-            }
-
+            await extractor.ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
             sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);
             download = stream.DownloadTime;
         }
@@ -213,7 +187,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         if (bundle.Sha256 is { } pin && !string.Equals(pin, sha, StringComparison.OrdinalIgnoreCase))
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"sha256 mismatch for {source.DisplayName}: the pin is {pin}, the downloaded archive is {sha}");
         }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -11,6 +11,13 @@ public static class EntryPathPolicy
 {
     /// <summary>The manifest the publisher writes into the bundle; an archive may not supply its own.</summary>
     public const string ManifestName = ".extension-cache-manifest.json";
+
+    /// <summary>
+    /// Why a name that is not UTF-8 is refused, in zip and tar alike: it could only be unpacked renamed (the
+    /// extension's paths are UTF-8), and a renamed file is a wrong file.
+    /// </summary>
+    public const string NotUtf8Rule =
+        "the name is not valid UTF-8, so it cannot be unpacked under its own name (rename the file, or pack it from a UTF-8 locale)";
 
     private const int MaxSegmentBytes = 255;
     private const int MaxPathBytes = 4000;
@@ -149,5 +156,5 @@ public static class EntryPathPolicy
     }
 
     public static BundleException Refuse(string entry, string rule) =>
-        new(BundleErrorTypes.Unsafe, $"entry '{Display(entry)}' refused: {rule}");
+        new(FailureKind.BundleUnsafe, $"entry '{Display(entry)}' refused: {rule}");
 }

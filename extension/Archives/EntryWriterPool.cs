@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.Threading.Channels;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -169,14 +169,14 @@ public sealed class EntryWriterPool : IAsyncDisposable
         if (written != declaredSize)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: it unpacked to {written} bytes, but the archive declares {declaredSize} (truncated or corrupt data)");
         }
 
         if (declaredCrc is { } expected && crc != expected)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: CRC-32 mismatch (computed {crc:x8}, declared {expected:x8})");
         }
     }

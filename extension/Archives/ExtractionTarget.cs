@@ -1,53 +1,37 @@
-using System.Buffers;
-using System.IO.Hashing;
-using ExtensionCache.Extension.Publishing;
-using Microsoft.Win32.SafeHandles;
-
 namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
-/// Writes checked entries into a fresh staging folder. The folder is ours alone, so the kinds recorded here are
-/// authoritative: an entry whose parent is a file or a symlink is refused (nothing is ever written through a
-/// link), files are created with O_EXCL semantics, and caps apply to the bytes actually written.
-/// Paths are claimed by one thread (the archive reader, in archive order); the content of a claimed file may be
-/// written from any thread (<see cref="WriteClaimedFileAsync"/>), which is how <see cref="EntryWriterPool"/>
-/// writes small files in parallel.
+/// Where an archive reader puts checked entries: a fresh staging folder. Each entry's path is claimed in the
+/// <see cref="EntryPathTable"/> (the security invariant), counted against the <see cref="ExtractionCaps"/>, and
+/// only then created by the <see cref="StagingWriter"/>. Paths are claimed by one thread (the archive reader,
+/// in archive order); the content of a claimed file may be written from any thread
+/// (<see cref="WriteClaimedFileAsync"/>), which is how <see cref="EntryWriterPool"/> writes small files in parallel.
 /// </summary>
-public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
+public sealed class ExtractionTarget
 {
-    private const UnixFileMode PermissionBits = (UnixFileMode)0x1FF;
-    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode OwnerAll = OwnerReadWrite | UnixFileMode.UserExecute;
-
-    private const int WriteBufferBytes = 128 * 1024;
-
-    // A pool of this extraction's own: the shared pool would keep a write buffer per thread and per core resident
-    // for the rest of the sandbox's life (a few MB of idle RSS after a parallel extraction).
-    private readonly ArrayPool<byte> _writeBuffers = ArrayPool<byte>.Create(WriteBufferBytes, 16);
-    private readonly Dictionary<string, EntryKind> _kinds = new(StringComparer.Ordinal) { [string.Empty] = EntryKind.ImplicitDirectory };
+    private readonly EntryPathTable _paths = new();
+    private readonly StagingWriter _writer;
     private readonly List<(string Path, UnixFileMode Mode)> _directoryModes = [];
 
-    private enum EntryKind
+    public ExtractionTarget(string root, ExtractionCaps caps)
     {
-        ImplicitDirectory,
-        Directory,
-        File,
-        Symlink,
+        ArgumentNullException.ThrowIfNull(caps);
+        Root = root;
+        Caps = caps;
+        _writer = new StagingWriter(root, caps);
     }
 
-    public string Root => root;
+    public string Root { get; }
 
-    private long _bytes;
+    public ExtractionCaps Caps { get; }
 
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes => Caps.Bytes;
 
     public long Files { get; private set; }
 
     public long Directories { get; private set; }
 
     public long Symlinks { get; private set; }
-
-    public long Entries => Files + Directories + Symlinks;
 
     public void CreateDirectory(string entry, string path, UnixFileMode? mode)
     {
@@ -56,48 +40,33 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
             return;
         }
 
-        if (_kinds.TryGetValue(path, out var kind))
+        if (_paths.DeclareDirectory(entry, path))
         {
-            if (kind == EntryKind.ImplicitDirectory)
-            {
-                // Declared after a child made it implicitly: it now counts as declared.
-                _kinds[path] = EntryKind.Directory;
-                RecordMode(path, mode);
-                return;
-            }
-
-            throw EntryPathPolicy.Refuse(entry, "a duplicate name (the bundle already has an entry at this path)");
+            CreateParents(entry, path);
+            Caps.CountEntry(entry);
+            _writer.MakeDirectory(entry, path);
+            _paths.Record(path, EntryPathTable.EntryKind.Directory);
+            Directories++;
         }
 
-        EnsureParent(entry, path);
-        CountEntry(entry);
-        MakeDirectory(entry, path);
-        _kinds[path] = EntryKind.Directory;
-        Directories++;
-        RecordMode(path, mode);
+        if (mode is { } m)
+        {
+            _directoryModes.Add((path, m));
+        }
     }
 
     public void CreateSymlink(string entry, string path, string target)
     {
         EntryPathPolicy.CheckLinkTarget(entry, path, target);
         ClaimNew(entry, path);
-        try
-        {
-            File.CreateSymbolicLink(Full(path), target);
-        }
-        catch (IOException ex)
-        {
-            throw EntryPathPolicy.Refuse(entry, $"the symlink could not be created: {ex.Message}");
-        }
-
-        _kinds[path] = EntryKind.Symlink;
+        _writer.MakeSymlink(entry, path, target);
+        _paths.Record(path, EntryPathTable.EntryKind.Symlink);
         Symlinks++;
     }
 
     /// <summary>
-    /// Copies <paramref name="content"/> into a new file and returns its CRC-32. Stops with
-    /// <c>Extension.BundleIntegrity</c> as soon as more than <paramref name="declaredSize"/> bytes arrive, and
-    /// with <c>Extension.BundleTooLarge</c> as soon as the bundle's byte cap would be passed.
+    /// Claims <paramref name="path"/> and copies <paramref name="content"/> into it; returns the bytes written and
+    /// their CRC-32 (see <see cref="StagingWriter.WriteFileAsync"/> for the checks on the way).
     /// </summary>
     public Task<(long Written, uint Crc)> WriteFileAsync(
         string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct)
@@ -106,201 +75,39 @@ public sealed class ExtractionTarget(string root, long maxBytes, int maxEntries)
         return WriteClaimedFileAsync(entry, path, content, declaredSize, mode, modified, ct);
     }
 
-    /// <summary>Records <paramref name="path"/> as a file of this bundle (parents created, caps on entries checked); reader thread only.</summary>
+    /// <summary>Records <paramref name="path"/> as a file of this bundle (parents created, the entry cap checked); reader thread only.</summary>
     public void ClaimFile(string entry, string path)
     {
         ClaimNew(entry, path);
-        _kinds[path] = EntryKind.File;
+        _paths.Record(path, EntryPathTable.EntryKind.File);
         Files++;
     }
 
     /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>
-    public async Task<(long Written, uint Crc)> WriteClaimedFileAsync(
-        string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct)
-    {
-        var crc = new Crc32();
-        long written = 0;
-        var buffer = _writeBuffers.Rent(WriteBufferBytes);
-        try
-        {
-            using var handle = OpenNew(entry, path);
-            while (true)
-            {
-                var n = await content.ReadAsync(buffer, ct).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
+    public Task<(long Written, uint Crc)> WriteClaimedFileAsync(
+        string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct) =>
+        _writer.WriteFileAsync(entry, path, content, declaredSize, mode, modified, ct);
 
-                if (declaredSize is { } declared && written + n > declared)
-                {
-                    throw new BundleException(
-                        BundleErrorTypes.Integrity,
-                        $"entry '{EntryPathPolicy.Display(entry)}' refused: it unpacks to more than its declared {declared} bytes");
-                }
-
-                if (Interlocked.Add(ref _bytes, n) > maxBytes)
-                {
-                    throw new BundleException(
-                        BundleErrorTypes.TooLarge,
-                        $"entry '{EntryPathPolicy.Display(entry)}' refused: the bundle unpacks to more than {maxBytes} bytes (the unpacked-size cap, or the free space in the cache root)");
-                }
-
-                crc.Append(buffer.AsSpan(0, n));
-                try
-                {
-                    RandomAccess.Write(handle, buffer.AsSpan(0, n), written);
-                }
-                catch (IOException ex) when (IsNoSpace(ex))
-                {
-                    throw new BundleException(
-                        BundleErrorTypes.TooLarge,
-                        $"entry '{EntryPathPolicy.Display(entry)}': no space left in the cache root after {Bytes} bytes",
-                        ex);
-                }
-
-                written += n;
-            }
-
-            if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException();
-            }
-
-            File.SetUnixFileMode(handle, ((mode ?? (UnixFileMode)0x1A4) & PermissionBits) | OwnerReadWrite);
-            if (modified is { } time)
-            {
-                File.SetLastWriteTimeUtc(handle, time.UtcDateTime);
-            }
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new BundleException(
-                BundleErrorTypes.Integrity,
-                $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: {ex.Message}",
-                ex);
-        }
-        finally
-        {
-            _writeBuffers.Return(buffer);
-        }
-
-        return (written, crc.GetCurrentHashAsUInt32());
-    }
-
-    /// <summary>Applies directory modes last, deepest first, so a read-only directory does not block its own children.</summary>
-    public void Complete()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException();
-        }
-
-        foreach (var (path, mode) in _directoryModes.OrderByDescending(d => d.Path.Length))
-        {
-            File.SetUnixFileMode(Full(path), (mode & PermissionBits) | OwnerAll);
-        }
-    }
-
-    private static bool IsNoSpace(IOException ex) =>
-        ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
-
-    private void RecordMode(string path, UnixFileMode? mode)
-    {
-        if (mode is { } m)
-        {
-            _directoryModes.Add((path, m));
-        }
-    }
+    /// <summary>Applies directory modes last, so a read-only directory does not block its own children.</summary>
+    public void Complete() => _writer.ApplyDirectoryModes(_directoryModes);
 
     private void ClaimNew(string entry, string path)
     {
-        if (path.Length == 0)
-        {
-            throw EntryPathPolicy.Refuse(entry, "an empty or '.' name is not allowed");
-        }
-
-        if (_kinds.ContainsKey(path))
-        {
-            throw EntryPathPolicy.Refuse(entry, "a duplicate name (the bundle already has an entry at this path)");
-        }
-
-        EnsureParent(entry, path);
-        CountEntry(entry);
+        _paths.CheckNew(entry, path);
+        CreateParents(entry, path);
+        Caps.CountEntry(entry);
     }
 
-    private void CountEntry(string entry)
+    private void CreateParents(string entry, string path)
     {
-        if (Entries + 1 > maxEntries)
+        var missing = _paths.MissingParents(entry, path);
+        for (var i = 0; i < missing.Count; i++)
         {
-            throw new BundleException(
-                BundleErrorTypes.TooLarge,
-                $"entry '{EntryPathPolicy.Display(entry)}' refused: the bundle has more than {maxEntries} entries (the entry-count cap)");
+            var parent = missing[i];
+            Caps.CountEntry(entry);
+            _writer.MakeDirectory(entry, parent);
+            _paths.Record(parent, EntryPathTable.EntryKind.ImplicitDirectory);
+            Directories++;
         }
     }
-
-    private void EnsureParent(string entry, string path)
-    {
-        var slash = path.LastIndexOf('/');
-        var parent = slash < 0 ? string.Empty : path[..slash];
-        if (_kinds.TryGetValue(parent, out var kind))
-        {
-            switch (kind)
-            {
-                case EntryKind.Directory or EntryKind.ImplicitDirectory:
-                    return;
-                case EntryKind.Symlink:
-                    throw EntryPathPolicy.Refuse(entry, $"it would be written through the symlink '{parent}'");
-                default:
-                    throw EntryPathPolicy.Refuse(entry, $"its parent '{parent}' is a file");
-            }
-        }
-
-        EnsureParent(entry, parent);
-        CountEntry(entry);
-        MakeDirectory(entry, parent);
-        _kinds[parent] = EntryKind.ImplicitDirectory;
-        Directories++;
-    }
-
-    private void MakeDirectory(string entry, string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException();
-        }
-
-        try
-        {
-            // The path is new: the staging folder is fresh and every path in it is recorded in _kinds, so no
-            // link can be in the way (files are created with O_EXCL, which also refuses a link).
-            Directory.CreateDirectory(Full(path), OwnerAll | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        }
-        catch (IOException ex)
-        {
-            throw EntryPathPolicy.Refuse(entry, $"the directory could not be created: {ex.Message}");
-        }
-    }
-
-    private SafeFileHandle OpenNew(string entry, string path)
-    {
-        try
-        {
-            // FileShare.ReadWrite: .NET emulates FileShare.None with flock(2), two syscalls per file for nothing here.
-            return File.OpenHandle(Full(path), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
-        }
-        catch (IOException ex) when (IsNoSpace(ex))
-        {
-            throw new BundleException(
-                BundleErrorTypes.TooLarge,
-                $"entry '{EntryPathPolicy.Display(entry)}': no space left in the cache root",
-                ex);
-        }
-        catch (IOException ex)
-        {
-            throw EntryPathPolicy.Refuse(entry, $"the file could not be created: {ex.Message}");
-        }
-    }
-
-    private string Full(string path) => Path.Join(root, path);
 }

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
+using static ExtensionCache.Extension.Archives.ZipFieldLocations;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -12,78 +13,80 @@ namespace ExtensionCache.Extension.Archives;
 /// </summary>
 public static class ZipCentralDirectory
 {
-    private const uint EocdSignature = 0x06054b50;
-    private const uint Zip64LocatorSignature = 0x07064b50;
-    private const uint Zip64EocdSignature = 0x06064b50;
-    private const uint CentralHeaderSignature = 0x02014b50;
-    private const int EocdSize = 22;
-    private const int Zip64LocatorSize = 20;
-    private const int Zip64EocdSize = 56;
+    /// <summary>
+    /// The bytes at the end of an object that hold a zip's end records even with the longest comment: the
+    /// end-of-central-directory record and its comment, the ZIP64 locator and the ZIP64 record. A source's probe
+    /// fetches this tail anyway, so a small zip's directory needs no second request.
+    /// </summary>
+    public const int TailBytes = EndOfCentralDirectory.Size + EndOfCentralDirectory.MaxCommentLength + Zip64Locator.Size + Zip64EndOfCentralDirectory.Size;
+
     private const long MaxCentralDirectoryBytes = 256L * 1024 * 1024;
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The central directory's entries in directory order, and where it starts.</summary>
     public static async Task<(IReadOnlyList<ZipEntryRecord> Entries, long Offset)> ReadAsync(
         IBundleSource source, SourceInfo info, RetryPolicy retry, int maxEntries, CancellationToken ct)
     {
         var length = info.Length;
-        if (length < EocdSize)
+        if (length < EndOfCentralDirectory.Size)
         {
             throw Corrupt($"the archive is {length} bytes, too short to be a zip");
         }
 
         var tail = info.Tail;
         var tailStart = length - tail.Length;
-        if (tail.Length < Math.Min(length, HttpBundleSource.ProbeTailBytes))
+        if (tail.Length < Math.Min(length, TailBytes))
         {
-            var want = (int)Math.Min(length, HttpBundleSource.ProbeTailBytes);
-            tail = await FetchAsync(source, retry, length - want, want, ct).ConfigureAwait(false);
+            var want = (int)Math.Min(length, TailBytes);
+            tail = await FetchAsync(source, info, retry, length - want, want, ct).ConfigureAwait(false);
             tailStart = length - want;
         }
 
         var eocd = FindEocd(tail.Span);
         var span = tail.Span[eocd..];
-        var disk = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        var cdDisk = BinaryPrimitives.ReadUInt16LittleEndian(span[6..]);
-        long count = BinaryPrimitives.ReadUInt16LittleEndian(span[10..]);
-        long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(span[12..]);
-        long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(span[16..]);
+        var disk = BinaryPrimitives.ReadUInt16LittleEndian(span[EndOfCentralDirectory.Disk..]);
+        var cdDisk = BinaryPrimitives.ReadUInt16LittleEndian(span[EndOfCentralDirectory.CentralDirectoryDisk..]);
+        long count = BinaryPrimitives.ReadUInt16LittleEndian(span[EndOfCentralDirectory.Entries..]);
+        long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(span[EndOfCentralDirectory.CentralDirectorySize..]);
+        long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(span[EndOfCentralDirectory.CentralDirectoryOffset..]);
         var endOfDirectory = tailStart + eocd;
 
-        if (eocd >= Zip64LocatorSize
-            && BinaryPrimitives.ReadUInt32LittleEndian(tail.Span[(eocd - Zip64LocatorSize)..]) == Zip64LocatorSignature)
+        var locator = eocd - Zip64Locator.Size;
+        if (locator >= 0
+            && BinaryPrimitives.ReadUInt32LittleEndian(tail.Span[(locator + Zip64Locator.Signature)..]) == Zip64Locator.SignatureValue)
         {
-            var recordOffset = BinaryPrimitives.ReadInt64LittleEndian(tail.Span[(eocd - Zip64LocatorSize + 8)..]);
-            if (recordOffset < 0 || recordOffset + Zip64EocdSize > tailStart + eocd - Zip64LocatorSize)
+            var recordOffset = BinaryPrimitives.ReadInt64LittleEndian(tail.Span[(locator + Zip64Locator.RecordOffset)..]);
+            if (recordOffset < 0 || recordOffset + Zip64EndOfCentralDirectory.Size > tailStart + locator)
             {
                 throw Corrupt("the ZIP64 end-of-central-directory locator points outside the archive");
             }
 
             var record = recordOffset >= tailStart
-                ? tail.Slice((int)(recordOffset - tailStart), Zip64EocdSize)
-                : await FetchAsync(source, retry, recordOffset, Zip64EocdSize, ct).ConfigureAwait(false);
+                ? tail.Slice((int)(recordOffset - tailStart), Zip64EndOfCentralDirectory.Size)
+                : await FetchAsync(source, info, retry, recordOffset, Zip64EndOfCentralDirectory.Size, ct).ConfigureAwait(false);
             var r = record.Span;
-            if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Zip64EocdSignature)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(r[Zip64EndOfCentralDirectory.Signature..]) != Zip64EndOfCentralDirectory.SignatureValue)
             {
                 throw Corrupt("the ZIP64 end-of-central-directory record is missing");
             }
 
-            disk = (ushort)Math.Min(ushort.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(r[16..]));
-            cdDisk = (ushort)Math.Min(ushort.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(r[20..]));
-            count = BinaryPrimitives.ReadInt64LittleEndian(r[32..]);
-            cdSize = BinaryPrimitives.ReadInt64LittleEndian(r[40..]);
-            cdOffset = BinaryPrimitives.ReadInt64LittleEndian(r[48..]);
+            disk = (ushort)Math.Min(ushort.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(r[Zip64EndOfCentralDirectory.Disk..]));
+            cdDisk = (ushort)Math.Min(ushort.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(r[Zip64EndOfCentralDirectory.CentralDirectoryDisk..]));
+            count = BinaryPrimitives.ReadInt64LittleEndian(r[Zip64EndOfCentralDirectory.Entries..]);
+            cdSize = BinaryPrimitives.ReadInt64LittleEndian(r[Zip64EndOfCentralDirectory.CentralDirectorySize..]);
+            cdOffset = BinaryPrimitives.ReadInt64LittleEndian(r[Zip64EndOfCentralDirectory.CentralDirectoryOffset..]);
             endOfDirectory = recordOffset;
         }
 
         if (disk != 0 || cdDisk != 0)
         {
-            throw new BundleException(BundleErrorTypes.Unsupported, "the zip is split across several disks, which is not supported");
+            throw new BundleException(FailureKind.BundleUnsupported, "the zip is split across several disks, which is not supported");
         }
 
         if (count > maxEntries)
         {
             throw new BundleException(
-                BundleErrorTypes.TooLarge,
+                FailureKind.BundleTooLarge,
                 $"the zip declares {count} entries, more than the entry-count cap of {maxEntries}");
         }
 
@@ -94,7 +97,7 @@ public static class ZipCentralDirectory
 
         var directory = cdOffset >= tailStart
             ? tail.Slice((int)(cdOffset - tailStart), (int)cdSize)
-            : await FetchAsync(source, retry, cdOffset, (int)cdSize, ct).ConfigureAwait(false);
+            : await FetchAsync(source, info, retry, cdOffset, (int)cdSize, ct).ConfigureAwait(false);
         return (Parse(directory.Span, count, cdOffset), cdOffset);
     }
 
@@ -105,21 +108,24 @@ public static class ZipCentralDirectory
         var pos = 0;
         for (long i = 0; i < count; i++)
         {
-            if (pos + 46 > directory.Length || BinaryPrimitives.ReadUInt32LittleEndian(directory[pos..]) != CentralHeaderSignature)
+            if (pos + CentralDirectoryHeader.Size > directory.Length
+                || BinaryPrimitives.ReadUInt32LittleEndian(directory[(pos + CentralDirectoryHeader.Signature)..]) != CentralDirectoryHeader.SignatureValue)
             {
                 throw Corrupt($"central directory record {i} is missing or damaged");
             }
 
             var h = directory[pos..];
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
-            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
-            if (pos + 46 + nameLength + extraLength + commentLength > directory.Length)
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.NameLength..]);
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.ExtraLength..]);
+            var commentLength = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.CommentLength..]);
+            var recordSize = CentralDirectoryHeader.Size + nameLength + extraLength + commentLength;
+            if (pos + recordSize > directory.Length)
             {
                 throw Corrupt($"central directory record {i} runs past the directory's end");
             }
 
-            var nameBytes = h.Slice(46, nameLength);
+            var nameBytes = h.Slice(CentralDirectoryHeader.Size, nameLength);
+            var extra = h.Slice(CentralDirectoryHeader.Size + nameLength, extraLength);
             string name;
             try
             {
@@ -127,13 +133,13 @@ public static class ZipCentralDirectory
             }
             catch (DecoderFallbackException)
             {
-                throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(nameBytes), "the name is not valid UTF-8");
+                throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(nameBytes), EntryPathPolicy.NotUtf8Rule);
             }
 
-            long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[20..]);
-            long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[24..]);
-            long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
-            ApplyZip64(h.Slice(46 + nameLength, extraLength), ref uncompressed, ref compressed, ref offset, name);
+            long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.CompressedSize..]);
+            long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.UncompressedSize..]);
+            long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.LocalHeaderOffset..]);
+            ApplyZip64(extra, ref uncompressed, ref compressed, ref offset, name);
             if (offset < 0 || compressed < 0 || uncompressed < 0 || offset >= cdOffset)
             {
                 throw Corrupt($"entry '{EntryPathPolicy.Display(name)}' has a local header offset {offset} outside the archive's data");
@@ -141,16 +147,19 @@ public static class ZipCentralDirectory
 
             entries.Add(new ZipEntryRecord(
                 name,
-                BinaryPrimitives.ReadUInt16LittleEndian(h[4..]),
-                BinaryPrimitives.ReadUInt16LittleEndian(h[8..]),
-                BinaryPrimitives.ReadUInt16LittleEndian(h[10..]),
-                BinaryPrimitives.ReadUInt32LittleEndian(h[16..]),
+                BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.VersionMadeBy..]),
+                BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.Flags..]),
+                BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.Method..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.Crc32..]),
                 compressed,
                 uncompressed,
                 offset,
-                BinaryPrimitives.ReadUInt32LittleEndian(h[38..]),
-                ModifiedTime(h.Slice(46 + nameLength, extraLength), BinaryPrimitives.ReadUInt16LittleEndian(h[14..]), BinaryPrimitives.ReadUInt16LittleEndian(h[12..]))));
-            pos += 46 + nameLength + extraLength + commentLength;
+                BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.ExternalAttributes..]),
+                ModifiedTime(
+                    extra,
+                    BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.LastModifiedDate..]),
+                    BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.LastModifiedTime..]))));
+            pos += recordSize;
         }
 
         return entries;
@@ -163,21 +172,11 @@ public static class ZipCentralDirectory
     /// </summary>
     private static DateTimeOffset? ModifiedTime(ReadOnlySpan<byte> extra, ushort dosDate, ushort dosTime)
     {
-        while (extra.Length >= 4)
+        if (ZipExtraField.TryFind(extra, ExtraField.ExtendedTimestampId, out var timestamp)
+            && timestamp.Length >= ExtraField.ExtendedTimestampModified + sizeof(int)
+            && (timestamp[ExtraField.ExtendedTimestampFlags] & ExtraField.ExtendedTimestampHasModified) != 0)
         {
-            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
-            var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (4 + size > extra.Length)
-            {
-                break;
-            }
-
-            if (id == 0x5455 && size >= 5 && (extra[4] & 1) != 0)
-            {
-                return DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt32LittleEndian(extra[5..]));
-            }
-
-            extra = extra[(4 + size)..];
+            return DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt32LittleEndian(timestamp[ExtraField.ExtendedTimestampModified..]));
         }
 
         int year = 1980 + (dosDate >> 9), month = (dosDate >> 5) & 0xF, day = dosDate & 0x1F;
@@ -190,26 +189,12 @@ public static class ZipCentralDirectory
     /// <summary>Replaces the 32-bit fields that are 0xFFFFFFFF by the ZIP64 extra field's values, in its fixed order.</summary>
     public static void ApplyZip64(ReadOnlySpan<byte> extra, ref long uncompressed, ref long compressed, ref long offset, string name)
     {
-        while (extra.Length >= 4)
+        if (ZipExtraField.TryFind(extra, ExtraField.Zip64Id, out var field))
         {
-            var id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
-            var size = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (4 + size > extra.Length)
-            {
-                break;
-            }
-
-            if (id == 0x0001)
-            {
-                var field = extra.Slice(4, size);
-                var at = 0;
-                Take(field, ref at, ref uncompressed, name);
-                Take(field, ref at, ref compressed, name);
-                Take(field, ref at, ref offset, name);
-                return;
-            }
-
-            extra = extra[(4 + size)..];
+            var at = 0;
+            Take(field, ref at, ref uncompressed, name);
+            Take(field, ref at, ref compressed, name);
+            Take(field, ref at, ref offset, name);
         }
     }
 
@@ -229,12 +214,22 @@ public static class ZipCentralDirectory
         at += 8;
     }
 
+    /// <summary>
+    /// The last end record whose comment ends the archive, or is followed only by zero bytes: bsdtar pads its zips
+    /// to 10,240-byte blocks when writing to a pipe, and unzip accepts that. Other trailing bytes are refused.
+    /// </summary>
     private static int FindEocd(ReadOnlySpan<byte> tail)
     {
-        for (var i = tail.Length - EocdSize; i >= 0; i--)
+        var lastNonZero = tail.LastIndexOfAnyExcept((byte)0);
+        for (var i = tail.Length - EndOfCentralDirectory.Size; i >= 0; i--)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(tail[i..]) == EocdSignature
-                && i + EocdSize + BinaryPrimitives.ReadUInt16LittleEndian(tail[(i + 20)..]) == tail.Length)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail[(i + EndOfCentralDirectory.Signature)..]) != EndOfCentralDirectory.SignatureValue)
+            {
+                continue;
+            }
+
+            var end = i + EndOfCentralDirectory.Size + BinaryPrimitives.ReadUInt16LittleEndian(tail[(i + EndOfCentralDirectory.CommentLength)..]);
+            if (end == tail.Length || (end < tail.Length && lastNonZero < end))
             {
                 return i;
             }
@@ -243,14 +238,14 @@ public static class ZipCentralDirectory
         throw Corrupt("no end-of-central-directory record: the archive is not a zip or is truncated");
     }
 
-    private static async Task<ReadOnlyMemory<byte>> FetchAsync(IBundleSource source, RetryPolicy retry, long offset, int length, CancellationToken ct) =>
+    private static async Task<ReadOnlyMemory<byte>> FetchAsync(IBundleSource source, SourceInfo info, RetryPolicy retry, long offset, int length, CancellationToken ct) =>
         await retry.ExecuteAsync(
             async (_, token) =>
             {
                 var buffer = new byte[length];
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-                timeout.CancelAfter(TimeSpan.FromSeconds(30));
-                await using var body = await source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
+                timeout.CancelAfter(FetchTimeout);
+                await using var body = await source.OpenRangeAsync(info, offset, length, timeout.Token).ConfigureAwait(false);
                 try
                 {
                     await body.ReadExactlyAsync(buffer, timeout.Token).ConfigureAwait(false);
@@ -265,5 +260,5 @@ public static class ZipCentralDirectory
             $"GET {source.DisplayName} bytes {offset}-{offset + length - 1}",
             ct).ConfigureAwait(false);
 
-    private static BundleException Corrupt(string message) => new(BundleErrorTypes.Integrity, message);
+    private static BundleException Corrupt(string message) => new(FailureKind.BundleIntegrity, message);
 }

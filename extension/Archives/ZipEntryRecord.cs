@@ -21,9 +21,7 @@ public sealed record ZipEntryRecord(
     private const int SymlinkType = 0xA000;
     private const int DirectoryType = 0x4000;
 
-    public bool IsEncrypted => (Flags & 0x1) != 0;
-
-    public bool HasDataDescriptor => (Flags & 0x8) != 0;
+    public bool IsEncrypted => (Flags & ZipFieldLocations.Flags.Encrypted) != 0;
 
     /// <summary>Unix mode from the upper 16 bits of the external attributes, when the entry was made on unix.</summary>
     public int? UnixMode => (VersionMadeBy >> 8) == UnixHost && (ExternalAttributes >> 16) != 0

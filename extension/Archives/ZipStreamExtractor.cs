@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
+using static ExtensionCache.Extension.Archives.ZipFieldLocations;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -12,13 +13,46 @@ namespace ExtensionCache.Extension.Archives;
 /// straight into the staging folder (small files by the workers of an <see cref="EntryWriterPool"/>), and CRC-32
 /// and size are verified. Hand-written for the reason given on <see cref="ZipCentralDirectory"/>.
 /// </summary>
-public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
+public sealed class ZipStreamExtractor : IArchiveExtractor
 {
-    private const uint LocalHeaderSignature = 0x04034b50;
-    private const int LocalHeaderSize = 30;
-    private const ushort Stored = 0;
-    private const ushort Deflate = 8;
     private const int MaxLinkTargetBytes = 4096;
+
+    private readonly IReadOnlyList<ZipEntryRecord> entries;
+    private readonly long centralDirectoryOffset;
+
+    private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
+    {
+        this.entries = entries;
+        this.centralDirectoryOffset = centralDirectoryOffset;
+    }
+
+    /// <summary>
+    /// Checks the zip before its download: the source must serve byte ranges (the central directory is at the
+    /// end), the directory must be sound, and its declared entries and unpacked bytes must fit the caps.
+    /// </summary>
+    public static async Task<ZipStreamExtractor> OpenAsync(IBundleSource source, SourceInfo info, ExtractionCaps caps, RetryPolicy retry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(caps);
+        if (!info.SupportsRanges)
+        {
+            throw new BundleException(
+                FailureKind.BundleUnsupported,
+                $"{source.DisplayName} does not serve byte ranges, which a zip bundle needs (its central directory is at the end); use tar.gz or tar.zst");
+        }
+
+        var (entries, directoryOffset) = await ZipCentralDirectory.ReadAsync(source, info, retry, caps.MaxEntries, ct).ConfigureAwait(false);
+        var declared = entries.Sum(e => e.UncompressedSize);
+        if (declared > caps.MaxBytes)
+        {
+            throw new BundleException(
+                FailureKind.BundleTooLarge,
+                $"the zip declares {declared} unpacked bytes, more than the {caps.MaxBytes} bytes allowed ({caps.MaxBytesOrigin})");
+        }
+
+        return new ZipStreamExtractor(entries, directoryOffset);
+    }
 
     public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
         EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
@@ -28,7 +62,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         long position = 0;
         ZipEntryRecord? previous = null;
-        var header = new byte[LocalHeaderSize];
+        var header = new byte[LocalFileHeader.Size];
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
@@ -41,12 +75,12 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
             position = entry.LocalHeaderOffset;
 
             await ReadExactAsync(archive, header, entry, ct).ConfigureAwait(false);
-            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
-            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
+            var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(LocalFileHeader.NameLength));
+            var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(LocalFileHeader.ExtraLength));
             var rest = new byte[nameLength + extraLength];
             await ReadExactAsync(archive, rest, entry, ct).ConfigureAwait(false);
             CheckLocalHeader(entry, header, rest, nameLength);
-            position += LocalHeaderSize + rest.Length;
+            position += LocalFileHeader.Size + rest.Length;
 
             var dataEnd = position + entry.CompressedSize;
             if (dataEnd > centralDirectoryOffset)
@@ -64,15 +98,13 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
     {
         if (entry.IsEncrypted)
         {
-            throw new BundleException(
-                BundleErrorTypes.Unsupported,
-                $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: it is encrypted, which is not supported");
+            throw Encrypted(entry);
         }
 
-        if (entry.Method is not Stored and not Deflate)
+        if (entry.Method is not Methods.Stored and not Methods.Deflate)
         {
             throw new BundleException(
-                BundleErrorTypes.Unsupported,
+                FailureKind.BundleUnsupported,
                 $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: compression method {entry.Method} is not supported (only stored and deflate)");
         }
     }
@@ -80,7 +112,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
     private static void CheckLocalHeader(ZipEntryRecord entry, byte[] header, byte[] rest, int nameLength)
     {
         var h = header.AsSpan();
-        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalHeaderSignature)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(h[LocalFileHeader.Signature..]) != LocalFileHeader.SignatureValue)
         {
             throw Corrupt(entry, $"no local header at offset {entry.LocalHeaderOffset}");
         }
@@ -90,27 +122,26 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
             throw Corrupt(entry, "its local header names a different entry than the central directory");
         }
 
-        var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[6..]);
-        if ((flags & 0x1) != 0)
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[LocalFileHeader.Flags..]);
+        if ((flags & Flags.Encrypted) != 0)
         {
-            throw new BundleException(
-                BundleErrorTypes.Unsupported,
-                $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: it is encrypted, which is not supported");
+            throw Encrypted(entry);
         }
 
-        if (BinaryPrimitives.ReadUInt16LittleEndian(h[8..]) != entry.Method)
+        if (BinaryPrimitives.ReadUInt16LittleEndian(h[LocalFileHeader.Method..]) != entry.Method)
         {
             throw Corrupt(entry, "its local header's compression method disagrees with the central directory");
         }
 
-        if ((flags & 0x8) != 0)
+        if ((flags & Flags.DataDescriptor) != 0)
         {
+            // The CRC and sizes follow the data; the central directory's are the ones checked.
             return;
         }
 
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(h[14..]);
-        long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[18..]);
-        long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[22..]);
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(h[LocalFileHeader.Crc32..]);
+        long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[LocalFileHeader.CompressedSize..]);
+        long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[LocalFileHeader.UncompressedSize..]);
         long offset = 0;
         ZipCentralDirectory.ApplyZip64(rest.AsSpan(nameLength), ref uncompressed, ref compressed, ref offset, entry.Name);
         if (crc != entry.Crc32 || compressed != entry.CompressedSize || uncompressed != entry.UncompressedSize)
@@ -132,11 +163,11 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
             }
             catch (EndOfStreamException ex)
             {
-                throw new BundleException(BundleErrorTypes.Integrity, $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its data (truncated)", ex);
+                throw new BundleException(FailureKind.BundleIntegrity, $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its data (truncated)", ex);
             }
 
             await pool.WriteAsync(new EntryWrite(
-                entry.Name, path, stored, (int)entry.CompressedSize, entry.Method == Deflate, entry.UncompressedSize, entry.Crc32, Mode(entry), entry.Modified))
+                entry.Name, path, stored, (int)entry.CompressedSize, entry.Method == Methods.Deflate, entry.UncompressedSize, entry.Crc32, Mode(entry), entry.Modified))
                 .ConfigureAwait(false);
             return;
         }
@@ -144,17 +175,13 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         var data = new BoundedReadStream(archive, entry.CompressedSize, owner: null, leaveOpen: true);
         if (entry.IsDirectory)
         {
-            if (path.Length == 0)
-            {
-                throw EntryPathPolicy.Refuse(entry.Name, "an empty or '.' name is not allowed");
-            }
-
+            // A directory entry naming the root ("./", which bsdtar writes) is accepted and adds nothing, as in tar.
             target.CreateDirectory(entry.Name, path, Mode(entry));
             await SkipAsync(data, entry.CompressedSize, ct).ConfigureAwait(false);
             return;
         }
 
-        await using var content = entry.Method == Deflate
+        await using var content = entry.Method == Methods.Deflate
             ? new DeflateStream(data, CompressionMode.Decompress, leaveOpen: true)
             : (Stream)data;
         if (entry.IsSymlink)
@@ -202,7 +229,7 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         catch (EndOfStreamException ex)
         {
             throw new BundleException(
-                BundleErrorTypes.Integrity,
+                FailureKind.BundleIntegrity,
                 $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its local header (truncated)",
                 ex);
         }
@@ -235,8 +262,12 @@ public sealed class ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, lo
         }
     }
 
+    /// <summary>Either header may say the entry is encrypted (the central one is checked first); both refuse it alike.</summary>
+    private static BundleException Encrypted(ZipEntryRecord entry) =>
+        new(FailureKind.BundleUnsupported, $"entry '{EntryPathPolicy.Display(entry.Name)}' refused: it is encrypted, which is not supported");
+
     private static BundleException Refuse(ZipEntryRecord entry, string rule) => EntryPathPolicy.Refuse(entry.Name, rule);
 
     private static BundleException Corrupt(ZipEntryRecord entry, string cause) =>
-        new(BundleErrorTypes.Integrity, $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {cause}");
+        new(FailureKind.BundleIntegrity, $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {cause}");
 }

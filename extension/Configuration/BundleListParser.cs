@@ -93,8 +93,8 @@ internal static partial class BundleListParser
             uriText = uriText[..hash];
         }
 
-        var source = ParseSource(uriText, where, errors, out var path);
-        if (source is not null && format is null)
+        var location = ParseLocation(uriText, where, errors, out var path);
+        if (location is not null && format is null)
         {
             format = FormatFromPath(path);
             if (format is null)
@@ -103,8 +103,8 @@ internal static partial class BundleListParser
             }
         }
 
-        return errors.Count == count && source is not null && format is not null
-            ? new BundleSpec(name, source, format.Value, sha256)
+        return errors.Count == count && location is not null && format is not null
+            ? new BundleSpec(name, location, format.Value, sha256)
             : null;
     }
 
@@ -147,7 +147,8 @@ internal static partial class BundleListParser
         }
     }
 
-    private static Uri? ParseSource(string uriText, string where, List<string> errors, out string path)
+    /// <summary>The typed location of a URI without its fragment; <paramref name="path"/> is what names the format.</summary>
+    internal static BundleLocation? ParseLocation(string uriText, string where, List<string> errors, out string path)
     {
         path = string.Empty;
         var colon = uriText.IndexOf("://", StringComparison.Ordinal);
@@ -170,7 +171,7 @@ internal static partial class BundleListParser
         }
     }
 
-    private static Uri? ParseS3(string uriText, string where, List<string> errors, out string path)
+    private static S3Location? ParseS3(string uriText, string where, List<string> errors, out string path)
     {
         path = string.Empty;
         var rest = uriText["s3://".Length..];
@@ -217,10 +218,24 @@ internal static partial class BundleListParser
         }
 
         path = Uri.UnescapeDataString(key);
-        return uri;
+        return new S3Location(uri, uri.Host, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), VersionIdOf(uri));
     }
 
-    private static Uri? ParseHttp(string uriText, string where, List<string> errors, out string path)
+    private static string? VersionIdOf(Uri uri)
+    {
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && pair[..eq] == "versionId")
+            {
+                return Uri.UnescapeDataString(pair[(eq + 1)..]);
+            }
+        }
+
+        return null;
+    }
+
+    private static HttpLocation? ParseHttp(string uriText, string where, List<string> errors, out string path)
     {
         path = string.Empty;
         if (!Uri.TryCreate(uriText, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
@@ -236,10 +251,10 @@ internal static partial class BundleListParser
         }
 
         path = Uri.UnescapeDataString(uri.AbsolutePath);
-        return uri;
+        return new HttpLocation(uri);
     }
 
-    private static Uri? ParseFile(string uriText, string where, List<string> errors, out string path)
+    private static FileLocation? ParseFile(string uriText, string where, List<string> errors, out string path)
     {
         path = string.Empty;
         if (!uriText.StartsWith("file:///", StringComparison.OrdinalIgnoreCase) || uriText.Contains('?', StringComparison.Ordinal))
@@ -255,7 +270,7 @@ internal static partial class BundleListParser
         }
 
         path = uri.LocalPath;
-        return uri;
+        return new FileLocation(uri, path);
     }
 
     private static BundleFormat? ParseFormat(string value) => value.ToLowerInvariant() switch

@@ -10,10 +10,14 @@ public enum BundleFormat
 
 /// <summary>
 /// One entry of <c>EXTENSION_CACHE_BUNDLES</c>: <c>name=uri</c>, already validated.
-/// <paramref name="Source"/> is the URI without its fragment; <paramref name="Sha256"/> is the lower-case pin, if any.
+/// <paramref name="Location"/> is where the archive is, typed by scheme; <paramref name="Sha256"/> is the
+/// lower-case pin, if any.
 /// </summary>
-public sealed record BundleSpec(string Name, Uri Source, BundleFormat Format, string? Sha256)
+public sealed record BundleSpec(string Name, BundleLocation Location, BundleFormat Format, string? Sha256)
 {
+    /// <summary>The URI as configured, without its fragment.</summary>
+    public Uri Source => Location.Uri;
+
     /// <summary>The source as it may be logged: never a query string (presigned URLs carry credentials).</summary>
     public string DisplaySource => Source.GetLeftPart(UriPartial.Path);
 }

@@ -1,6 +1,6 @@
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Logging;
-using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Extension.Sources;
 
 namespace ExtensionCache.Extension.Lifecycle;
@@ -9,7 +9,7 @@ namespace ExtensionCache.Extension.Lifecycle;
 /// The one place the lifecycle is wired to the bundle engine (<see cref="BundleCache"/>): it turns the engine's
 /// <see cref="BundleException"/> into a <see cref="BundleFailure"/> the host reports.
 /// </summary>
-public sealed class BundleCacheWork : IBundleWork, IDisposable
+public sealed class BundleCacheWork : IBundleWork
 {
     private readonly BundleSourceFactory sources;
     private readonly BundleCache cache;
@@ -33,11 +33,9 @@ public sealed class BundleCacheWork : IBundleWork, IDisposable
         }
         catch (BundleException e)
         {
-            return new BundleFailure(bundle.Name, e.ErrorType, e.Message);
+            return new BundleFailure(bundle.Name, e.Kind, e.Reason);
         }
     }
-
-    public void Finish() => sources.Dispose();
 
     public void Dispose() => sources.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Lambda;
 using ExtensionCache.Extension.Logging;
 
@@ -12,10 +13,6 @@ namespace ExtensionCache.Extension.Lifecycle;
 /// </summary>
 public sealed class ExtensionHost(string extensionName, string version, ExtensionsApiClient api, LifecycleLog log, StartupClock clock)
 {
-    public const string ConfigInvalidErrorType = "Extension.ConfigInvalid";
-    public const string RootUnavailableErrorType = "Extension.RootUnavailable";
-    public const string InternalErrorType = "Extension.InternalError";
-
     /// <summary>Consecutive event/next failures tolerated (a connection may die while the sandbox is frozen).</summary>
     private const int NextAttempts = 3;
 
@@ -33,7 +30,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             async () =>
             {
                 var registration = await RegisterAsync("none (invalid configuration)", cancellationToken).ConfigureAwait(false);
-                return await ReportInitErrorAsync(registration, ConfigInvalidErrorType, string.Join("; ", errors), cancellationToken).ConfigureAwait(false);
+                return await ReportInitErrorAsync(registration, FailureKind.ConfigInvalid, string.Join("; ", errors), cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
     }
@@ -61,19 +58,19 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         var started = Stopwatch.GetTimestamp();
 
         // Status files must be gone before register, so one seen later is always from this INIT.
-        var rootFailure = PrepareRoot(options, work);
+        var rootProblem = PrepareRoot(options, work);
 
         IReadOnlyList<BundleFailure> failures = [];
         if (options.Mode == CacheMode.BeforeRegister)
         {
-            failures = await PrepareAllAsync(options.Bundles, work, rootFailure, cancellationToken).ConfigureAwait(false);
+            failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
         }
 
         var registration = await RegisterAsync(mode, cancellationToken).ConfigureAwait(false);
 
         if (options.Mode == CacheMode.Overlap)
         {
-            failures = await PrepareAllAsync(options.Bundles, work, rootFailure, cancellationToken).ConfigureAwait(false);
+            failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
         }
 
         if (failures.Count > 0)
@@ -81,11 +78,11 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             // The engine has already logged each failure where it happened; here only the decision is logged.
             if (options.OnError == ErrorPolicy.Fail)
             {
-                var message = string.Join("; ", failures.Select(f => f.Message.Contains(f.Name, StringComparison.Ordinal) ? f.Message : $"bundle {f.Name}: {f.Message}"));
-                return await ReportInitErrorAsync(registration, failures[0].ErrorType, message, cancellationToken).ConfigureAwait(false);
+                var message = string.Join("; ", failures.Select(f => f.Message));
+                return await ReportInitErrorAsync(registration, failures[0].Kind, message, cancellationToken).ConfigureAwait(false);
             }
 
-            log.Warn("continuing without failed bundles", ("failed", failures.Select(f => f.Name).ToArray()), ("onError", "continue"));
+            log.Warn("continuing without failed bundles", ("failed", failures.Select(f => f.Bundle).ToArray()), ("onError", "continue"));
         }
 
         log.Info(
@@ -95,11 +92,12 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ("totalMs", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
 
         // Close the sources' connections; their buffers are given back once INIT has ended (first next).
-        work.Finish();
+        work.Dispose();
         return await WaitForShutdownAsync(registration, cancellationToken).ConfigureAwait(false);
     }
 
-    private BundleFailure? PrepareRoot(CacheOptions options, IBundleWork work)
+    /// <summary>Cleans the cache root; returns why it cannot be used, or null.</summary>
+    private string? PrepareRoot(CacheOptions options, IBundleWork work)
     {
         try
         {
@@ -108,17 +106,17 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            log.Error("root unavailable", ("root", options.Root), ("errorType", RootUnavailableErrorType), ("error", e.Message));
-            return new BundleFailure("*", RootUnavailableErrorType, $"cannot prepare the cache root {options.Root}: {e.Message}");
+            log.Error("root unavailable", ("root", options.Root), ("errorType", FailureKind.RootUnavailable.ErrorType()), ("error", e.Message));
+            return $"cannot prepare the cache root {options.Root}: {e.Message}";
         }
     }
 
     private async Task<IReadOnlyList<BundleFailure>> PrepareAllAsync(
-        IReadOnlyList<BundleSpec> bundles, IBundleWork work, BundleFailure? rootFailure, CancellationToken cancellationToken)
+        IReadOnlyList<BundleSpec> bundles, IBundleWork work, string? rootProblem, CancellationToken cancellationToken)
     {
-        if (rootFailure is not null)
+        if (rootProblem is not null)
         {
-            return [.. bundles.Select(b => rootFailure with { Name = b.Name })];
+            return [.. bundles.Select(b => new BundleFailure(b.Name, FailureKind.RootUnavailable, rootProblem))];
         }
 
         var outcomes = await Task.WhenAll(bundles.Select(b => PrepareOneAsync(work, b, cancellationToken))).ConfigureAwait(false);
@@ -138,8 +136,9 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         catch (Exception e)
         {
             // A bug in the engine must still end as a clear init/error, never as a silent crash.
-            log.Error("bundle failed", ("bundle", bundle.Name), ("errorType", InternalErrorType), ("error", $"{e.GetType().Name}: {e.Message}"));
-            return new BundleFailure(bundle.Name, InternalErrorType, $"{e.GetType().Name}: {e.Message}");
+            var failure = new BundleFailure(bundle.Name, FailureKind.InternalError, $"{e.GetType().Name}: {e.Message}");
+            log.Error("bundle failed", ("bundle", bundle.Name), ("errorType", failure.Kind.ErrorType()), ("error", failure.Reason));
+            return failure;
         }
     }
 
@@ -157,8 +156,9 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         return registration;
     }
 
-    private async Task<int> ReportInitErrorAsync(ExtensionRegistration registration, string errorType, string message, CancellationToken cancellationToken)
+    private async Task<int> ReportInitErrorAsync(ExtensionRegistration registration, FailureKind kind, string message, CancellationToken cancellationToken)
     {
+        var errorType = kind.ErrorType();
         await api.InitErrorAsync(registration.Identifier, errorType, message, cancellationToken).ConfigureAwait(false);
         log.Error("init failed", ("errorType", errorType), ("error", message));
         return ExitCodes.InitFailed;

@@ -4,15 +4,13 @@ namespace ExtensionCache.Extension.Lifecycle;
 
 /// <summary>
 /// The bundle engine as the lifecycle sees it, so the lifecycle decides only when work happens, never how.
+/// The host disposes it once every bundle is prepared, to let go of connections, clients and pooled buffers.
 /// </summary>
-public interface IBundleWork
+public interface IBundleWork : IDisposable
 {
     /// <summary>Once, before register: clean stale staging and old status files.</summary>
     void PrepareRoot(IReadOnlyList<BundleSpec> bundles);
 
     /// <summary>Fetch, unpack, verify and publish one bundle (or reuse it); a failure is returned, not thrown.</summary>
     Task<BundleFailure?> PrepareAsync(BundleSpec bundle, CancellationToken cancellationToken);
-
-    /// <summary>Once, after every bundle is prepared: let go of connections, clients and pooled buffers.</summary>
-    void Finish();
 }

@@ -2,7 +2,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -28,19 +28,15 @@ public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
 
     public IBundleSource Create(BundleSpec bundle)
     {
-        var uri = bundle.Source;
-        return uri.Scheme switch
+        ArgumentNullException.ThrowIfNull(bundle);
+        return bundle.Location switch
         {
-            "file" => new FileBundleSource(uri.LocalPath),
-            "http" or "https" => new HttpBundleSource(_http.Value, uri, bundle.DisplaySource),
-            "s3" => new S3BundleSource(
-                _s3.Value,
-                uri.Host,
-                Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
-                VersionIdOf(uri)),
+            FileLocation file => new FileBundleSource(file.Path),
+            HttpLocation http => new HttpBundleSource(_http.Value, http.Uri, bundle.DisplaySource),
+            S3Location s3 => new S3BundleSource(_s3.Value, s3.Bucket, s3.Key, s3.VersionId),
             _ => throw new BundleException(
-                BundleErrorTypes.Unsupported,
-                $"bundle {bundle.Name}: unsupported source scheme '{uri.Scheme}' (use s3://, https:// or file://)"),
+                FailureKind.BundleUnsupported,
+                $"unsupported source scheme '{bundle.Source.Scheme}' (use s3://, https:// or file://)"),
         };
     }
 
@@ -57,20 +53,6 @@ public sealed class BundleSourceFactory : IBundleSourceFactory, IDisposable
         }
 
         _s3Http?.Dispose();
-    }
-
-    private static string? VersionIdOf(Uri uri)
-    {
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && pair[..eq] == "versionId")
-            {
-                return Uri.UnescapeDataString(pair[(eq + 1)..]);
-            }
-        }
-
-        return null;
     }
 
     private static HttpClient CreateHttpClient(bool followRedirects) =>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -13,7 +13,7 @@ public sealed class FileBundleSource(string path) : IBundleSource
         var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new BundleException(BundleErrorTypes.NotFound, $"file {path} not found");
+            throw new BundleException(FailureKind.BundleNotFound, $"file {path} not found");
         }
 
         var version = string.Create(
@@ -22,7 +22,7 @@ public sealed class FileBundleSource(string path) : IBundleSource
         return Task.FromResult(new SourceInfo(info.Length, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty));
     }
 
-    public Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    public Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct)
     {
         FileStream stream;
         try
@@ -38,18 +38,14 @@ public sealed class FileBundleSource(string path) : IBundleSource
         }
         catch (FileNotFoundException ex)
         {
-            throw new BundleException(BundleErrorTypes.NotFound, $"file {path} not found", ex);
+            throw new BundleException(FailureKind.BundleNotFound, $"file {path} not found", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw new BundleException(BundleErrorTypes.AccessDenied, $"file {path} is not readable: {ex.Message}", ex);
+            throw new BundleException(FailureKind.BundleAccessDenied, $"file {path} is not readable: {ex.Message}", ex);
         }
 
         stream.Position = offset;
         return Task.FromResult<Stream>(new BoundedReadStream(stream, length));
-    }
-
-    public void Dispose()
-    {
     }
 }

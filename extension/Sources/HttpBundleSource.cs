@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -11,23 +12,18 @@ namespace ExtensionCache.Extension.Sources;
 /// </summary>
 public sealed class HttpBundleSource(HttpClient client, Uri url, string displayName) : IBundleSource
 {
-    /// <summary>Enough for a zip's end records with the longest comment and the ZIP64 locator.</summary>
-    public const int ProbeTailBytes = 65_557 + 20 + 56;
-
-    private string? _etag;
-
     public string DisplayName => displayName;
 
     public async Task<SourceInfo> ProbeAsync(CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Range = new RangeHeaderValue(null, ProbeTailBytes);
+        request.Headers.Range = new RangeHeaderValue(null, ZipCentralDirectory.TailBytes);
         using var response = await SendAsync(request, ct).ConfigureAwait(false);
-        _etag = VersionOf(response);
+        var version = VersionOf(response);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
             // An empty object: no byte range can be satisfied.
-            return new SourceInfo(0, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+            return new SourceInfo(0, version, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
         }
 
         if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange is { Length: { } total } range)
@@ -35,23 +31,24 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             if (range.To != total - 1)
             {
                 // A server that answered the suffix range with some other range: ranges work, the tail is fetched later.
-                return new SourceInfo(total, _etag, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+                return new SourceInfo(total, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
             }
 
             var tail = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            return new SourceInfo(total, _etag, SupportsRanges: true, tail);
+            return new SourceInfo(total, version, SupportsRanges: true, tail);
         }
 
         // The server ignored the range: it streams the whole object, so do not read the body here.
         var length = response.Content.Headers.ContentLength
             ?? throw new BundleException(
-                BundleErrorTypes.FetchFailed,
+                FailureKind.BundleFetchFailed,
                 $"{displayName} answered without a length and without range support; cannot size the download");
-        return new SourceInfo(length, _etag, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
+        return new SourceInfo(length, version, SupportsRanges: false, ReadOnlyMemory<byte>.Empty);
     }
 
-    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    public async Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(probed);
         var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
         var response = await SendAsync(request, ct).ConfigureAwait(false);
@@ -61,15 +58,15 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             if (!ranged && offset != 0)
             {
                 throw new BundleException(
-                    BundleErrorTypes.FetchFailed,
+                    FailureKind.BundleFetchFailed,
                     $"{displayName} stopped honouring byte ranges (HTTP {(int)response.StatusCode})");
             }
 
             var version = VersionOf(response);
-            if (_etag is { Length: > 0 } known && version.Length > 0 && version != known)
+            if (probed.VersionId is { Length: > 0 } known && version.Length > 0 && version != known)
             {
                 throw new BundleException(
-                    BundleErrorTypes.FetchFailed,
+                    FailureKind.BundleFetchFailed,
                     $"{displayName} changed during the download (ETag {known} became {version})");
             }
 
@@ -82,10 +79,6 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             request.Dispose();
             throw;
         }
-    }
-
-    public void Dispose()
-    {
     }
 
     private static string VersionOf(HttpResponseMessage response) =>
@@ -116,15 +109,15 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
         throw response.StatusCode switch
         {
             HttpStatusCode.NotFound => new BundleException(
-                BundleErrorTypes.NotFound,
+                FailureKind.BundleNotFound,
                 $"{displayName} not found (HTTP 404): the object does not exist at that URL"),
             HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => new BundleException(
-                BundleErrorTypes.AccessDenied,
+                FailureKind.BundleAccessDenied,
                 $"{displayName} refused access (HTTP {status}): the URL has expired or its signer lacks s3:GetObject on the object"),
             HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => new TransientSourceException(
                 $"{displayName} answered HTTP {status}"),
             _ when status >= 500 => new TransientSourceException($"{displayName} answered HTTP {status}"),
-            _ => new BundleException(BundleErrorTypes.FetchFailed, $"{displayName} answered HTTP {status}"),
+            _ => new BundleException(FailureKind.BundleFetchFailed, $"{displayName} answered HTTP {status}"),
         };
     }
 }

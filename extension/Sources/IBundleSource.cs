@@ -1,20 +1,23 @@
+using ExtensionCache.Extension.Failures;
+
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>One remote or local object that can be read whole or by byte ranges.</summary>
-public interface IBundleSource : IDisposable
+public interface IBundleSource
 {
     /// <summary>The source as it may be logged (never a query string).</summary>
     string DisplayName { get; }
 
     /// <summary>
-    /// Learns the object's length and version. Throws <see cref="Publishing.BundleException"/> for a missing
+    /// Learns the object's length and version. Throws <see cref="BundleException"/> for a missing
     /// object or a permission problem, <see cref="TransientSourceException"/> for what is worth retrying.
     /// </summary>
     Task<SourceInfo> ProbeAsync(CancellationToken ct);
 
     /// <summary>
-    /// Opens <paramref name="length"/> bytes from <paramref name="offset"/>. The stream may end early when the
+    /// Opens <paramref name="length"/> bytes from <paramref name="offset"/> of the object <paramref name="probed"/>
+    /// describes; a read of an object that has changed since is refused. The stream may end early when the
     /// connection drops; callers check the count they read.
     /// </summary>
-    Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct);
+    Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct);
 }

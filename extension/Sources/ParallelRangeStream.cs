@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -13,6 +14,7 @@ namespace ExtensionCache.Extension.Sources;
 public sealed class ParallelRangeStream : Stream
 {
     private readonly IBundleSource _source;
+    private readonly SourceInfo _info;
     private readonly long _length;
     private readonly int _partSize;
     private readonly int _concurrency;
@@ -53,6 +55,7 @@ public sealed class ParallelRangeStream : Stream
         ArgumentOutOfRangeException.ThrowIfLessThan(partSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         _source = source;
+        _info = info;
         _length = info.Length;
         _partSize = partSize;
         _concurrency = info.SupportsRanges ? concurrency : 1;
@@ -227,7 +230,7 @@ public sealed class ParallelRangeStream : Stream
     private async Task<int> ReadSequentialAsync(Memory<byte> buffer, CancellationToken ct)
     {
         _sequential ??= await _retry.ExecuteAsync(
-            (_, token) => _source.OpenRangeAsync(0, _length, token),
+            (_, token) => _source.OpenRangeAsync(_info, 0, _length, token),
             $"GET {_source.DisplayName}",
             _cts.Token).ConfigureAwait(false);
         var want = (int)Math.Min(buffer.Length, _length - _position);
@@ -240,23 +243,23 @@ public sealed class ParallelRangeStream : Stream
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && !_cts.IsCancellationRequested)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: no byte for {_stallTimeout.TotalSeconds:0.#} s at byte {_position} of {_length}, and the server does not support ranges to resume",
                 ex);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: the connection failed at byte {_position} of {_length} and the server does not support ranges to resume: {ex.Message}",
                 ex);
         }
 
         if (n == 0)
         {
-            throw new Publishing.BundleException(
-                Publishing.BundleErrorTypes.FetchFailed,
+            throw new BundleException(
+                FailureKind.BundleFetchFailed,
                 $"{_source.DisplayName}: the body ended at byte {_position} of {_length}");
         }
 
@@ -322,7 +325,7 @@ public sealed class ParallelRangeStream : Stream
                     var read = 0;
                     try
                     {
-                        await using var body = await _source.OpenRangeAsync(offset, length, timeout.Token).ConfigureAwait(false);
+                        await using var body = await _source.OpenRangeAsync(_info, offset, length, timeout.Token).ConfigureAwait(false);
                         while (read < length)
                         {
                             var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);

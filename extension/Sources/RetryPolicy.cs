@@ -1,4 +1,4 @@
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -27,7 +27,7 @@ public sealed class RetryPolicy(TimeProvider time, int maxAttempts = 5, int base
             catch (Exception ex) when (IsTransient(ex, ct))
             {
                 throw new BundleException(
-                    BundleErrorTypes.FetchFailed,
+                    FailureKind.BundleFetchFailed,
                     $"{what} failed after {maxAttempts} attempts: {ex.Message}",
                     ex);
             }

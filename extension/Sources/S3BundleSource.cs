@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Extension.Sources;
 
@@ -13,8 +14,6 @@ namespace ExtensionCache.Extension.Sources;
 /// </summary>
 public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, string? versionId) : IBundleSource
 {
-    private string? _etag;
-
     public string DisplayName => $"s3://{bucket}/{key}";
 
     public async Task<SourceInfo> ProbeAsync(CancellationToken ct)
@@ -24,50 +23,45 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
             BucketName = bucket,
             Key = key,
             VersionId = versionId,
-            ByteRange = new ByteRange($"bytes=-{HttpBundleSource.ProbeTailBytes}"),
+            ByteRange = new ByteRange($"bytes=-{ZipCentralDirectory.TailBytes}"),
         };
         try
         {
             using var response = await Call(() => client.GetObjectAsync(request, ct)).ConfigureAwait(false);
-            _etag = response.ETag;
             var (end, total) = ParseContentRange(response.ContentRange) ?? (response.ContentLength - 1, response.ContentLength);
             var version = VersionOf(response.VersionId, response.ETag);
             if (end != total - 1)
             {
                 // Some S3-compatible servers (s3rver) answer a suffix range with the object's head: not a tail.
-                return new SourceInfo(total, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+                return new SourceInfo(total, version, SupportsRanges: true, ReadOnlyMemory<byte>.Empty, response.ETag);
             }
 
             var tail = new byte[response.ContentLength];
             await response.ResponseStream.ReadExactlyAsync(tail, ct).ConfigureAwait(false);
-            return new SourceInfo(total, version, SupportsRanges: true, tail);
+            return new SourceInfo(total, version, SupportsRanges: true, tail, response.ETag);
         }
         catch (BundleException ex) when (ex.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.RequestedRangeNotSatisfiable })
         {
             // An empty object has no satisfiable range.
             var meta = await Call(() => client.GetObjectMetadataAsync(
                 new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId }, ct)).ConfigureAwait(false);
-            _etag = meta.ETag;
-            return new SourceInfo(meta.ContentLength, VersionOf(meta.VersionId, meta.ETag), SupportsRanges: true, ReadOnlyMemory<byte>.Empty);
+            return new SourceInfo(meta.ContentLength, VersionOf(meta.VersionId, meta.ETag), SupportsRanges: true, ReadOnlyMemory<byte>.Empty, meta.ETag);
         }
     }
 
-    public async Task<Stream> OpenRangeAsync(long offset, long length, CancellationToken ct)
+    public async Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(probed);
         var request = new GetObjectRequest
         {
             BucketName = bucket,
             Key = key,
             VersionId = versionId,
             ByteRange = new ByteRange(offset, offset + length - 1),
-            EtagToMatch = versionId is null ? _etag : null,
+            EtagToMatch = versionId is null ? probed.ETag : null,
         };
-        var response = await Call(() => client.GetObjectAsync(request, ct)).ConfigureAwait(false);
+        var response = await Call(() => client.GetObjectAsync(request, ct), probed.ETag).ConfigureAwait(false);
         return new BoundedReadStream(response.ResponseStream, length, response);
-    }
-
-    public void Dispose()
-    {
     }
 
     private static string VersionOf(string? version, string? etag) =>
@@ -90,7 +84,8 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
             : null;
     }
 
-    private async Task<T> Call<T>(Func<Task<T>> action)
+    /// <summary>Runs one S3 call, translating its failure; <paramref name="etag"/> is the one a read had to match.</summary>
+    private async Task<T> Call<T>(Func<Task<T>> action, string? etag = null)
     {
         try
         {
@@ -98,7 +93,7 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
         }
         catch (AmazonS3Exception ex)
         {
-            throw Translate(ex);
+            throw Translate(ex, etag);
         }
         catch (Amazon.Runtime.AmazonServiceException ex) when (ex.InnerException is IOException or HttpRequestException)
         {
@@ -106,33 +101,33 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
         }
     }
 
-    private Exception Translate(AmazonS3Exception ex)
+    private Exception Translate(AmazonS3Exception ex, string? etag)
     {
         var arn = $"arn:aws:s3:::{bucket}/{key}";
         var status = (int)ex.StatusCode;
         return ex.StatusCode switch
         {
             HttpStatusCode.NotFound => new BundleException(
-                BundleErrorTypes.NotFound,
+                FailureKind.BundleNotFound,
                 ex.ErrorCode == "NoSuchBucket"
                     ? $"bucket {bucket} not found (NoSuchBucket) for {DisplayName}"
                     : $"object not found: bucket {bucket}, key {key}{(versionId is null ? string.Empty : $", versionId {versionId}")} ({ex.ErrorCode ?? "404"})",
                 ex),
             HttpStatusCode.Forbidden => new BundleException(
-                BundleErrorTypes.AccessDenied,
+                FailureKind.BundleAccessDenied,
                 $"access denied to {DisplayName} ({ex.ErrorCode ?? "403"}): the function's role needs s3:GetObject on {arn}"
                     + (versionId is null ? string.Empty : " (and s3:GetObjectVersion for a versionId)"),
                 ex),
             HttpStatusCode.PreconditionFailed => new BundleException(
-                BundleErrorTypes.FetchFailed,
-                $"{DisplayName} changed during the download (ETag no longer {_etag})",
+                FailureKind.BundleFetchFailed,
+                $"{DisplayName} changed during the download (ETag no longer {etag})",
                 ex),
             HttpStatusCode.RequestedRangeNotSatisfiable => new BundleException(
-                BundleErrorTypes.FetchFailed, $"{DisplayName}: range not satisfiable", ex),
+                FailureKind.BundleFetchFailed, $"{DisplayName}: range not satisfiable", ex),
             _ when status >= 500 || status == 429 || ex.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" =>
                 new TransientSourceException($"{DisplayName} answered HTTP {status} {ex.ErrorCode}", ex),
             _ => new BundleException(
-                BundleErrorTypes.FetchFailed,
+                FailureKind.BundleFetchFailed,
                 $"{DisplayName} answered HTTP {status} {ex.ErrorCode}: {ex.Message}",
                 ex),
         };

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 
@@ -79,7 +80,7 @@ public sealed class BundleCacheTests : IDisposable
         var v2 = _harness.FileBundle("b", ArchiveBuilder.Zip([ArchiveEntry.File("a.txt", "v2")]), sha256: new string('0', 64));
         var error = await Assert.ThrowsAsync<BundleException>(() => _harness.Cache.PrepareAsync(v2, CancellationToken.None));
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("bundle b", error.Message, StringComparison.Ordinal);
         Assert.Contains("sha256 mismatch", error.Message, StringComparison.Ordinal);
         Assert.Equal("v1", File.ReadAllText(Path.Join(published.PublishedPath, "a.txt")));
@@ -87,7 +88,7 @@ public sealed class BundleCacheTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
         var status = ReadStatus("b");
         Assert.Equal("failed", status.GetProperty("status").GetString());
-        Assert.Equal(BundleErrorTypes.Integrity, status.GetProperty("errorType").GetString());
+        Assert.Equal("Extension.BundleIntegrity", status.GetProperty("errorType").GetString());
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public sealed class BundleCacheTests : IDisposable
         File.SetLastWriteTimeUtc(spec.Source.LocalPath, DateTime.UtcNow.AddMinutes(1));
         var error = await Assert.ThrowsAsync<BundleException>(() => _harness.Cache.PrepareAsync(spec, CancellationToken.None));
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Equal("v1", File.ReadAllText(Path.Join(published.PublishedPath, "a.txt")));
     }
 
@@ -132,6 +133,10 @@ public sealed class BundleCacheTests : IDisposable
         Assert.True(m.TryGetProperty("publishedAt", out _));
         Assert.Contains("published", _harness.Log.Text, StringComparison.Ordinal);
         Assert.Contains("MBps=", _harness.Log.Text, StringComparison.Ordinal);
+
+        // The log names the format with the manifest's word.
+        Assert.Contains("format=zip", _harness.Log.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("format=Zip", _harness.Log.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -157,7 +162,7 @@ public sealed class BundleCacheTests : IDisposable
 
         var error = await _harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.NotFound, error.ErrorType);
+        Assert.Equal(FailureKind.BundleNotFound, error.Kind);
         Assert.Contains("bundle nf", error.Message, StringComparison.Ordinal);
         Assert.Contains("/nonexistent/bundle.zip", error.Message, StringComparison.Ordinal);
         _harness.AssertNothingPublished("nf");

@@ -1,5 +1,5 @@
 using ExtensionCache.Extension.Archives;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Tests.Archives;
 
@@ -26,7 +26,7 @@ public sealed class EntryPathPolicyTests
     {
         var error = Assert.Throws<BundleException>(() => EntryPathPolicy.Normalize(name));
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Contains(rule, error.Message, StringComparison.Ordinal);
         Assert.Contains(EntryPathPolicy.Display(name), error.Message, StringComparison.Ordinal);
     }

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using System.Text;
 using ExtensionCache.Extension.Archives;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 
 namespace ExtensionCache.Tests.Archives;
 
@@ -17,7 +17,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task Every_queued_file_is_written_with_its_content_and_mode_stored_or_deflated()
     {
-        var target = new ExtractionTarget(_temp.Path, 1 << 30, 10_000);
+        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 3, CancellationToken.None);
         await using (pool)
         {
@@ -42,7 +42,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task A_crc_mismatch_stops_the_pool_and_is_rethrown_naming_the_entry()
     {
-        var target = new ExtractionTarget(_temp.Path, 1 << 30, 10_000);
+        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 2, CancellationToken.None);
         BundleException error;
         await using (pool)
@@ -63,7 +63,7 @@ public sealed class EntryWriterPoolTests : IDisposable
             });
         }
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("'bad.txt'", error.Message, StringComparison.Ordinal);
         Assert.Contains("CRC-32 mismatch", error.Message, StringComparison.Ordinal);
 
@@ -76,7 +76,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task A_file_shorter_than_declared_is_refused()
     {
-        var target = new ExtractionTarget(_temp.Path, 1 << 30, 10_000);
+        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 1, CancellationToken.None);
         await using (pool)
         {
@@ -90,7 +90,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task Cancellation_never_looks_like_success()
     {
-        var target = new ExtractionTarget(_temp.Path, 1 << 30, 10_000);
+        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         using var cts = new CancellationTokenSource();
         var pool = new EntryWriterPool(target, workers: 2, cts.Token);
         await using (pool)
@@ -104,7 +104,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task The_byte_cap_holds_across_workers()
     {
-        var target = new ExtractionTarget(_temp.Path, maxBytes: 10_000, maxEntries: 10_000);
+        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(maxBytes: 10_000, maxEntries: 10_000));
         var pool = new EntryWriterPool(target, workers: 4, CancellationToken.None);
         await using (pool)
         {
@@ -117,7 +117,7 @@ public sealed class EntryWriterPoolTests : IDisposable
 
                 await pool.CompleteAsync();
             });
-            Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+            Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         }
 
         // Ten files fit exactly; the cap counts written bytes, so no more than 10,000 are on disk.

@@ -1,6 +1,6 @@
 using System.Formats.Tar;
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Archives;
@@ -99,7 +99,7 @@ public sealed class HostileTarTests : IDisposable
 
         var error = await FailsAsync(archive[..(archive.Length / 2)], format);
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("a.bin", error.Message, StringComparison.Ordinal);
     }
 
@@ -111,7 +111,7 @@ public sealed class HostileTarTests : IDisposable
 
         var error = await harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+        Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         Assert.Contains("zeros.bin", error.Message, StringComparison.Ordinal);
         Assert.Contains("100000", error.Message, StringComparison.Ordinal);
         harness.AssertNothingPublished("hostile");

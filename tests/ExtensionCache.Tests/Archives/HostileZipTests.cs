@@ -1,5 +1,5 @@
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Archives;
@@ -22,7 +22,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
         Assert.Contains(rule, error.Message, StringComparison.Ordinal);
         Assert.Contains("bundle hostile", error.Message, StringComparison.Ordinal);
@@ -51,7 +51,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Contains(rule, error.Message, StringComparison.Ordinal);
     }
 
@@ -65,7 +65,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Unsafe, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
         Assert.Contains(rule, error.Message, StringComparison.Ordinal);
     }
@@ -121,7 +121,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("data.bin", error.Message, StringComparison.Ordinal);
         Assert.Contains("CRC-32", error.Message, StringComparison.Ordinal);
     }
@@ -133,7 +133,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip[..(zip.Length / 2)]);
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
     }
 
@@ -157,7 +157,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Unsupported, error.ErrorType);
+        Assert.Equal(FailureKind.BundleUnsupported, error.Kind);
         Assert.Contains("secret.txt", error.Message, StringComparison.Ordinal);
         Assert.Contains("encrypted", error.Message, StringComparison.Ordinal);
     }
@@ -194,7 +194,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await FailsAsync(zip);
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("bomb.bin", error.Message, StringComparison.Ordinal);
         Assert.Contains("more than its declared 1000 bytes", error.Message, StringComparison.Ordinal);
     }
@@ -208,7 +208,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+        Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         Assert.Contains("5000000", error.Message, StringComparison.Ordinal);
         harness.AssertNothingPublished("hostile");
     }
@@ -222,7 +222,7 @@ public sealed class HostileZipTests : IDisposable
 
         var error = await harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+        Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         Assert.Contains("entry-count cap of 3", error.Message, StringComparison.Ordinal);
         harness.AssertNothingPublished("hostile");
     }

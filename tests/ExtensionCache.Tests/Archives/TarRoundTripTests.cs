@@ -1,4 +1,5 @@
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Archives;
@@ -57,7 +58,7 @@ public sealed class TarRoundTripTests : IDisposable
 
         var error = await _harness.FailsAsync(unpinned);
 
-        Assert.Equal(Extension.Publishing.BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains("without zstd's content checksum", error.Message, StringComparison.Ordinal);
         Assert.Contains("#sha256=", error.Message, StringComparison.Ordinal);
         _harness.AssertNothingPublished("nochecksum");

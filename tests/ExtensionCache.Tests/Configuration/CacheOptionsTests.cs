@@ -31,7 +31,7 @@ public sealed class CacheOptionsTests
         Assert.Equal(1, options.VCpus);
         Assert.Null(options.LogLevel);
         var bundle = Assert.Single(options.Bundles);
-        Assert.Equal(new BundleSpec("deps", new Uri("s3://my-bucket/deps.zip"), BundleFormat.Zip, null), bundle);
+        Assert.Equal(new BundleSpec("deps", new S3Location(new Uri("s3://my-bucket/deps.zip"), "my-bucket", "deps.zip", null), BundleFormat.Zip, null), bundle);
     }
 
     [Fact]

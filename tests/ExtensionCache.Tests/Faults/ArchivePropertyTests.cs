@@ -1,4 +1,5 @@
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 using FsCheck;

@@ -1,4 +1,5 @@
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 
@@ -30,7 +31,7 @@ public sealed class DiskFullTests : IDisposable
 
         var error = await FailsAsync(big);
 
-        Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+        Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         Assert.Contains("bundle big", error.Message, StringComparison.Ordinal);
         Assert.Contains((10 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
         Assert.Contains("free space", error.Message, StringComparison.Ordinal);
@@ -51,7 +52,7 @@ public sealed class DiskFullTests : IDisposable
 
         var error = await FailsAsync(big);
 
-        Assert.Equal(BundleErrorTypes.TooLarge, error.ErrorType);
+        Assert.Equal(FailureKind.BundleTooLarge, error.Kind);
         Assert.Contains("bundle big", error.Message, StringComparison.Ordinal);
         Assert.Contains("no space left", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.InRange(freeBefore - _disk.FreeBytes, long.MinValue, 64 * 1024);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 
@@ -36,7 +37,7 @@ public sealed class HttpFaultTests : IDisposable
         var clock = Stopwatch.StartNew();
         var error = await FailsAsync();
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains("503", error.Message, StringComparison.Ordinal);
         var attempts = _server.Requests - before;
         Assert.InRange(attempts, 2, 5);
@@ -47,9 +48,9 @@ public sealed class HttpFaultTests : IDisposable
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.Forbidden, BundleErrorTypes.AccessDenied)]
-    [InlineData(HttpStatusCode.NotFound, BundleErrorTypes.NotFound)]
-    public async Task A_403_expired_presigned_url_or_a_404_is_not_retried_never_shows_the_signature_and_v1_stays(HttpStatusCode status, string type)
+    [InlineData(HttpStatusCode.Forbidden, FailureKind.BundleAccessDenied)]
+    [InlineData(HttpStatusCode.NotFound, FailureKind.BundleNotFound)]
+    public async Task A_403_expired_presigned_url_or_a_404_is_not_retried_never_shows_the_signature_and_v1_stays(HttpStatusCode status, FailureKind kind)
     {
         await PublishV1Async();
         var before = _server.Requests;
@@ -58,7 +59,7 @@ public sealed class HttpFaultTests : IDisposable
 
         var error = await FailsAsync();
 
-        Assert.Equal(type, error.ErrorType);
+        Assert.Equal(kind, error.Kind);
         Assert.Equal(1, _server.Requests - before);
         Assert.Contains("/bundle.zip", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret123", error.Message, StringComparison.Ordinal);
@@ -100,7 +101,7 @@ public sealed class HttpFaultTests : IDisposable
 
         var error = await FailsAsync(Spec(wrongPin));
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains(wrongPin, error.Message, StringComparison.OrdinalIgnoreCase);
         AssertV1Intact();
     }

@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
 using RetryPolicy = ExtensionCache.Extension.Sources.RetryPolicy;
@@ -63,7 +64,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(S3Spec());
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
         Assert.Contains($"{status} {code}", error.Message, StringComparison.Ordinal);
         Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
@@ -92,7 +93,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(S3Spec());
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
         Assert.Contains("500 InternalError", error.Message, StringComparison.Ordinal);
         var perRange = PartAttempts(start);
@@ -135,13 +136,13 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         if (status == 403)
         {
-            Assert.Equal(BundleErrorTypes.AccessDenied, error.ErrorType);
+            Assert.Equal(FailureKind.BundleAccessDenied, error.Kind);
             Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
             Assert.Contains($"s3:GetObject on arn:aws:s3:::{Bucket}/{Key}", error.Message, StringComparison.Ordinal);
         }
         else
         {
-            Assert.Equal(BundleErrorTypes.NotFound, error.ErrorType);
+            Assert.Equal(FailureKind.BundleNotFound, error.Kind);
             Assert.Contains($"bucket {Bucket}, key {Key}", error.Message, StringComparison.Ordinal);
         }
 
@@ -169,7 +170,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(S3Spec());
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains($"probe {ObjectUri} failed after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
         Assert.Equal(ExtensionRetry.MaxAttempts, _proxy.Requests.Count - start);
         Assert.Equal(ExtensionRetry.MaxAttempts, rule.Injected);
@@ -207,7 +208,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(S3Spec());
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
         Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
         Assert.Equal(ExtensionRetry.MaxAttempts, PartAttempts(start).Values.Max());
@@ -242,7 +243,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         var error = await FailsAsync(S3Spec());
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"gave up only after {clock.Elapsed}");
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains($"GET {ObjectUri} bytes ", error.Message, StringComparison.Ordinal);
         Assert.Contains($"after {ExtensionRetry.MaxAttempts} attempts", error.Message, StringComparison.Ordinal);
         Assert.Contains("stalled (no byte for 5 s", error.Message, StringComparison.Ordinal);
@@ -259,7 +260,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(S3Spec(wrongPin));
 
-        Assert.Equal(BundleErrorTypes.Integrity, error.ErrorType);
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
         Assert.Contains(wrongPin, error.Message, StringComparison.Ordinal);
         Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(V2Zip)), error.Message, StringComparison.Ordinal);
         Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
@@ -278,7 +279,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         var error = await FailsAsync(expired);
 
-        Assert.Equal(BundleErrorTypes.AccessDenied, error.ErrorType);
+        Assert.Equal(FailureKind.BundleAccessDenied, error.Kind);
         Assert.Contains(expired.DisplaySource, error.Message, StringComparison.Ordinal);
         Assert.Contains("expired", error.Message, StringComparison.Ordinal);
         Assert.Contains("s3:GetObject", error.Message, StringComparison.Ordinal);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
 using ExtensionCache.Tests.Fixtures;
 
@@ -14,7 +14,7 @@ public sealed class StalledServerTests
     {
         using var server = new LoopbackHttpServer(RandomNumberGenerator.GetBytes(300_000)) { HoldFromOffset = 0 };
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
+        var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
         var info = await source.ProbeAsync(CancellationToken.None);
         var retry = new RetryPolicy(TimeProvider.System, 3, 1, 2);
         var clock = Stopwatch.StartNew();

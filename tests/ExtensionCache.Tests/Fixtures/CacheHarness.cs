@@ -1,5 +1,6 @@
 using ExtensionCache.Extension;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Extension.Sources;
 
@@ -37,7 +38,15 @@ public sealed class CacheHarness : IDisposable
 
     public BundleCache Cache { get; }
 
-    public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null) => new(name, source, format, sha256);
+    /// <summary>A spec for <paramref name="source"/>, its location typed by the extension's own parser.</summary>
+    public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var errors = new List<string>();
+        var location = BundleListParser.ParseLocation(source.OriginalString, name, errors, out _)
+            ?? throw new ArgumentException(string.Join("; ", errors), nameof(source));
+        return new(name, location, format, sha256);
+    }
 
     /// <summary>A zip of <c>payload.bin</c> and <c>version.txt</c>: the shape <see cref="AssertStillPublished"/> checks.</summary>
     public static byte[] VersionedBundle(byte[] payload, string version) =>

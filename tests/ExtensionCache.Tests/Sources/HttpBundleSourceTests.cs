@@ -1,5 +1,6 @@
 using System.Net;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Archives;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
 using ExtensionCache.Tests.Fixtures;
 
@@ -14,33 +15,33 @@ public sealed class HttpBundleSourceTests
         new Random(1).NextBytes(content);
         using var server = new LoopbackHttpServer(content, "\"abc\"");
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "display");
+        var source = new HttpBundleSource(http, server.ObjectUri, "display");
 
         var info = await source.ProbeAsync(CancellationToken.None);
 
         Assert.Equal(200_000, info.Length);
         Assert.Equal("\"abc\"", info.VersionId);
-        Assert.Equal(content[^HttpBundleSource.ProbeTailBytes..], info.Tail.ToArray());
+        Assert.Equal(content[^ZipCentralDirectory.TailBytes..], info.Tail.ToArray());
         Assert.Equal(1, server.Requests);
         Assert.True(server.RangeHeaders.TryDequeue(out var range));
-        Assert.Equal($"bytes=-{HttpBundleSource.ProbeTailBytes}", range);
+        Assert.Equal($"bytes=-{ZipCentralDirectory.TailBytes}", range);
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.NotFound, BundleErrorTypes.NotFound, "not found")]
-    [InlineData(HttpStatusCode.Forbidden, BundleErrorTypes.AccessDenied, "expired")]
-    [InlineData(HttpStatusCode.BadRequest, BundleErrorTypes.FetchFailed, "HTTP 400")]
-    public async Task Client_errors_are_clear_not_retried_and_never_show_the_query(HttpStatusCode status, string type, string text)
+    [InlineData(HttpStatusCode.NotFound, FailureKind.BundleNotFound, "not found")]
+    [InlineData(HttpStatusCode.Forbidden, FailureKind.BundleAccessDenied, "expired")]
+    [InlineData(HttpStatusCode.BadRequest, FailureKind.BundleFetchFailed, "HTTP 400")]
+    public async Task Client_errors_are_clear_not_retried_and_never_show_the_query(HttpStatusCode status, FailureKind kind, string text)
     {
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = status };
         using var http = new HttpClient();
         var display = new Uri(server.ObjectUri.GetLeftPart(UriPartial.Path)).ToString();
-        using var source = new HttpBundleSource(http, server.ObjectUri, display);
+        var source = new HttpBundleSource(http, server.ObjectUri, display);
 
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 3, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
 
-        Assert.Equal(type, error.ErrorType);
+        Assert.Equal(kind, error.Kind);
         Assert.Contains(text, error.Message, StringComparison.Ordinal);
         Assert.Contains("/bundle.zip", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret123", error.Message, StringComparison.Ordinal);
@@ -52,12 +53,12 @@ public sealed class HttpBundleSourceTests
     {
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = HttpStatusCode.ServiceUnavailable };
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
+        var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
 
         var error = await Assert.ThrowsAsync<BundleException>(() =>
             new RetryPolicy(TimeProvider.System, 4, 1, 2).ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
 
-        Assert.Equal(BundleErrorTypes.FetchFailed, error.ErrorType);
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains("after 4 attempts", error.Message, StringComparison.Ordinal);
         Assert.Contains("503", error.Message, StringComparison.Ordinal);
         Assert.Equal(4, server.Requests);
@@ -68,11 +69,11 @@ public sealed class HttpBundleSourceTests
     {
         using var server = new LoopbackHttpServer(new byte[1000], "\"one\"");
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "display");
-        await source.ProbeAsync(CancellationToken.None);
+        var source = new HttpBundleSource(http, server.ObjectUri, "display");
+        var probed = await source.ProbeAsync(CancellationToken.None);
         server.ETag = "\"two\"";
 
-        var error = await Assert.ThrowsAsync<BundleException>(() => source.OpenRangeAsync(0, 100, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<BundleException>(() => source.OpenRangeAsync(probed, 0, 100, CancellationToken.None));
 
         Assert.Contains("changed during the download", error.Message, StringComparison.Ordinal);
     }

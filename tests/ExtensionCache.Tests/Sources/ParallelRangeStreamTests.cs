@@ -19,7 +19,7 @@ public sealed class ParallelRangeStreamTests
         var content = RandomBytes(1_048_576 + 123);
         using var server = new LoopbackHttpServer(content);
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, sha) = await ReadAllAsync(source, info, partSize, concurrency);
@@ -41,7 +41,7 @@ public sealed class ParallelRangeStreamTests
         var content = RandomBytes(40 * 10_000);
         using var server = new LoopbackHttpServer(content) { Latency = TimeSpan.FromMilliseconds(30) };
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, _) = await ReadAllAsync(source, info, 10_000, concurrency);
@@ -58,7 +58,7 @@ public sealed class ParallelRangeStreamTests
         server.FailOnceAtOffsets.Add(100_000);
         server.FailOnceAtOffsets.Add(400_000);
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, sha) = await ReadAllAsync(source, info, 100_000, 3);
@@ -75,7 +75,7 @@ public sealed class ParallelRangeStreamTests
         using var server = new LoopbackHttpServer(content);
         server.TruncateOnceAtOffsets.Add(200_000);
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2);
@@ -91,7 +91,7 @@ public sealed class ParallelRangeStreamTests
         using var server = new LoopbackHttpServer(content);
         server.StallOnceAtOffsets.Add(100_000);
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, TimeSpan.FromMilliseconds(500));
@@ -106,7 +106,7 @@ public sealed class ParallelRangeStreamTests
         var content = RandomBytes(200_000);
         using var server = new LoopbackHttpServer(content);
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
         server.TrickleDelay = TimeSpan.FromMilliseconds(150);
 
@@ -123,7 +123,7 @@ public sealed class ParallelRangeStreamTests
         var content = RandomBytes(400_000);
         using var server = new LoopbackHttpServer(content) { SupportsRanges = false };
         using var http = new HttpClient();
-        using var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, sha) = await ReadAllAsync(source, info, 10_000, 4);
@@ -141,7 +141,7 @@ public sealed class ParallelRangeStreamTests
         var content = RandomBytes(2_000_001);
         var path = temp.Combine("object.bin");
         await File.WriteAllBytesAsync(path, content);
-        using var source = new FileBundleSource(path);
+        var source = new FileBundleSource(path);
         var info = await source.ProbeAsync(CancellationToken.None);
 
         var (bytes, sha) = await ReadAllAsync(source, info, 65_536, 4);

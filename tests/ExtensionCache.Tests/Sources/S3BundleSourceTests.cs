@@ -1,8 +1,8 @@
 using ExtensionCache.Extension.Configuration;
-using ExtensionCache.Extension.Publishing;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
-using ExtensionCache.Tests.Fixtures;
 using ExtensionCache.TestSupport;
+using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Sources;
 
@@ -25,7 +25,7 @@ public sealed class S3BundleSourceTests
         var zip = ArchiveBuilder.Zip([.. Archives.ZipRoundTripTests.NodeModulesLike(), ArchiveEntry.File("blob.bin", random)]);
         await s3.UploadAsync("deps/bundle.zip", zip);
         using var harness = new CacheHarness(new CacheLimits(1 << 30, 1000, 3, 1024), Environment(s3));
-        var spec = new BundleSpec("deps", new Uri($"s3://{Bucket}/deps/bundle.zip"), BundleFormat.Zip, null);
+        var spec = CacheHarness.Spec("deps", new Uri($"s3://{Bucket}/deps/bundle.zip"), BundleFormat.Zip);
         harness.Cache.PrepareRoot([spec]);
 
         var first = await harness.Cache.PrepareAsync(spec, CancellationToken.None);
@@ -44,11 +44,11 @@ public sealed class S3BundleSourceTests
     {
         await using var s3 = await S3rver.StartAsync(Bucket);
         using var harness = new CacheHarness(null, Environment(s3));
-        var spec = new BundleSpec("gone", new Uri($"s3://{Bucket}/no/such.zip"), BundleFormat.Zip, null);
+        var spec = CacheHarness.Spec("gone", new Uri($"s3://{Bucket}/no/such.zip"), BundleFormat.Zip);
 
         var error = await harness.FailsAsync(spec);
 
-        Assert.Equal(BundleErrorTypes.NotFound, error.ErrorType);
+        Assert.Equal(FailureKind.BundleNotFound, error.Kind);
         Assert.Contains($"bucket {Bucket}", error.Message, StringComparison.Ordinal);
         Assert.Contains("key no/such.zip", error.Message, StringComparison.Ordinal);
         harness.AssertNothingPublished("gone");
@@ -68,7 +68,7 @@ public sealed class S3BundleSourceTests
         HashSet<long> opened;
         try
         {
-            var spec = new BundleSpec("deps", new Uri($"s3://{Bucket}/deps/bundle.zip"), BundleFormat.Zip, null);
+            var spec = CacheHarness.Spec("deps", new Uri($"s3://{Bucket}/deps/bundle.zip"), BundleFormat.Zip);
             harness.Cache.PrepareRoot([spec]);
             await harness.Cache.PrepareAsync(spec, CancellationToken.None);
 

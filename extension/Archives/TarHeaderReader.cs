@@ -1,0 +1,566 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using ExtensionCache.Extension.Failures;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>
+/// Reads tar headers from a forward-only stream: v7, ustar (with its prefix), GNU (long names L/K, old sparse 'S',
+/// incremental 'D', base-256 numbers) and PAX (with or without <c>path</c>, GNU sparse 0.0/0.1/1.0).
+/// Hand-written because .NET's TarReader drops the ustar prefix when a PAX header has no path, cannot read sparse
+/// files, and overflows on ids of 2^31 and more; uid, gid and owner names are not read at all (they are not kept).
+/// Malformed input throws <see cref="InvalidDataException"/>; entry types that are not supported are refused by name.
+/// </summary>
+public sealed class TarHeaderReader(Stream stream)
+{
+
+    private const int Block = 512;
+    private const int MaxExtensionBytes = 4 * 1024 * 1024;
+    private const int MaxLongNameBytes = 64 * 1024;
+    private const int MaxSparseSegments = 100_000;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly Stream _stream = stream;
+    private readonly byte[] _header = new byte[Block];
+    private long _remaining;
+    private long _padding;
+
+    /// <summary>The stored data of the entry last returned (for a sparse file: its mapped ranges, back to back).</summary>
+    public Stream Data => new EntryData(this);
+
+    /// <summary>The next entry, or null at the end-of-archive marker. Skips whatever of the previous entry's data was not read.</summary>
+    public async Task<TarHeader?> NextAsync(CancellationToken ct)
+    {
+        Dictionary<string, string>? pax = null;
+        List<SparseSegment>? paxSparse = null;
+        string? longName = null;
+        string? longLink = null;
+        while (true)
+        {
+            await SkipAsync(_remaining + _padding, ct).ConfigureAwait(false);
+            _remaining = _padding = 0;
+            if (!await ReadHeaderAsync(ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            var h = _header;
+            var type = (char)h[156];
+            var size = Number(h.AsSpan(124, 12), "size");
+            SetData(size);
+            switch (type)
+            {
+                case 'x' or 'X':
+                    (pax, paxSparse) = ParsePax(await ReadAllAsync(size, MaxExtensionBytes, "PAX extended header", ct).ConfigureAwait(false), ClassicName(h));
+                    continue;
+                case 'g':
+                    // Global PAX records (charset, comments, libarchive's creation data): nothing in them is kept.
+                    continue;
+                case 'L':
+                    longName = DecodeName(TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long name", ct).ConfigureAwait(false)));
+                    continue;
+                case 'K':
+                    longLink = DecodeName(TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long link name", ct).ConfigureAwait(false)));
+                    continue;
+                case 'V':
+                    // A GNU volume label names the archive, not a file; GNU tar skips it when extracting.
+                    continue;
+            }
+
+            var name = pax?.GetValueOrDefault("path") ?? longName ?? ClassicName(h);
+            var link = pax?.GetValueOrDefault("linkpath") ?? longLink ?? Field(h.AsSpan(157, 100));
+            if (pax?.GetValueOrDefault("size") is { } paxSize)
+            {
+                size = Decimal(paxSize, "PAX size");
+                SetData(size);
+            }
+
+            var mode = (UnixFileMode)(Number(h.AsSpan(100, 8), "mode") & 0xFFF);
+            var modified = pax?.GetValueOrDefault("mtime") is { } paxTime ? Time(paxTime) : Seconds(NumberOrNull(h.AsSpan(136, 12)));
+            var kind = type switch
+            {
+                '0' or '7' => TarEntryKind.File,
+                '\0' => name.EndsWith('/') ? TarEntryKind.Directory : TarEntryKind.File,
+                '5' or 'D' => TarEntryKind.Directory,
+                '2' => TarEntryKind.Symlink,
+                '1' => TarEntryKind.HardLink,
+                '3' or '4' => TarEntryKind.Device,
+                '6' => TarEntryKind.Fifo,
+                'S' => TarEntryKind.File,
+                'M' => throw EntryPathPolicy.Refuse(name, "a GNU multi-volume continuation is not supported (create the archive as one volume)"),
+                _ => throw EntryPathPolicy.Refuse(name, $"tar entry type '{Printable(type)}' is not supported"),
+            };
+
+            if (type == 'S')
+            {
+                var segments = await OldGnuSparseMapAsync(name, ct).ConfigureAwait(false);
+                return Sparse(name, mode, modified, segments, Number(h.AsSpan(483, 12), "GNU sparse real size"), size);
+            }
+
+            if (pax is not null && kind == TarEntryKind.File && pax.ContainsKey("GNU.sparse.major") && pax["GNU.sparse.major"] == "1")
+            {
+                var segments = await Sparse1MapAsync(name, ct).ConfigureAwait(false);
+                return Sparse(pax.GetValueOrDefault("GNU.sparse.name") ?? name, mode, modified, segments, Decimal(pax.GetValueOrDefault("GNU.sparse.realsize") ?? "", "GNU.sparse.realsize"), _remaining);
+            }
+
+            if (pax is not null && kind == TarEntryKind.File && (paxSparse is not null || pax.ContainsKey("GNU.sparse.size")))
+            {
+                return Sparse(pax.GetValueOrDefault("GNU.sparse.name") ?? name, mode, modified, paxSparse ?? [], Decimal(pax.GetValueOrDefault("GNU.sparse.size") ?? "", "GNU.sparse.size"), size);
+            }
+
+            return new TarHeader(kind, name, link, kind == TarEntryKind.File ? size : 0, mode, modified, null);
+        }
+    }
+
+    private TarHeader Sparse(string name, UnixFileMode mode, DateTimeOffset? modified, List<SparseSegment> segments, long realSize, long stored)
+    {
+        long end = 0, total = 0;
+        foreach (var s in segments)
+        {
+            if (s.Offset < end || s.Length < 0 || s.Offset > realSize - s.Length)
+            {
+                throw new InvalidDataException($"the sparse map of '{EntryPathPolicy.Display(name)}' has overlapping or out-of-range segments");
+            }
+
+            end = s.Offset + s.Length;
+            total += s.Length;
+        }
+
+        if (total != stored)
+        {
+            throw new InvalidDataException($"the sparse map of '{EntryPathPolicy.Display(name)}' maps {total} bytes but {stored} are stored");
+        }
+
+        return new TarHeader(TarEntryKind.File, name, string.Empty, realSize, mode, modified, segments);
+    }
+
+    private void SetData(long size)
+    {
+        if (size < 0)
+        {
+            throw new InvalidDataException("a negative entry size");
+        }
+
+        _remaining = size;
+        _padding = (Block - (size % Block)) % Block;
+    }
+
+    private async Task<bool> ReadHeaderAsync(CancellationToken ct)
+    {
+        var read = await _stream.ReadAtLeastAsync(_header, Block, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        if (read == 0)
+        {
+            // Every tar writer ends with zero blocks; without them the archive was cut off at an entry boundary,
+            // which gzip's reader does not notice by itself.
+            throw new EndOfStreamException("the archive ends without tar's end-of-archive marker (truncated)");
+        }
+
+        if (read < Block)
+        {
+            throw new EndOfStreamException("the archive ends inside a tar header");
+        }
+
+        if (_header.AsSpan().IndexOfAnyExcept((byte)0) < 0)
+        {
+            return false;
+        }
+
+        long stored = Number(_header.AsSpan(148, 8), "checksum");
+        long unsigned = 0, signed = 0;
+        for (var i = 0; i < Block; i++)
+        {
+            var b = i is >= 148 and < 156 ? (byte)' ' : _header[i];
+            unsigned += b;
+            signed += (sbyte)b;
+        }
+
+        if (stored != unsigned && stored != signed)
+        {
+            throw new InvalidDataException("a tar header checksum does not match (not a tar archive, or corrupt)");
+        }
+
+        return true;
+    }
+
+    private async Task<List<SparseSegment>> OldGnuSparseMapAsync(string name, CancellationToken ct)
+    {
+        var segments = new List<SparseSegment>();
+        AddOldGnuSegments(_header.AsSpan(386, 4 * 24), segments, name);
+        var extended = _header[482] != 0;
+        var block = new byte[Block];
+        while (extended)
+        {
+            await ReadExactAsync(block, ct).ConfigureAwait(false);
+            AddOldGnuSegments(block.AsSpan(0, 21 * 24), segments, name);
+            extended = block[504] != 0;
+        }
+
+        return segments;
+    }
+
+    private static void AddOldGnuSegments(ReadOnlySpan<byte> entries, List<SparseSegment> segments, string name)
+    {
+        for (var at = 0; at + 24 <= entries.Length; at += 24)
+        {
+            if (entries[at] == 0)
+            {
+                return;
+            }
+
+            AddSegment(segments, Number(entries.Slice(at, 12), "sparse offset"), Number(entries.Slice(at + 12, 12), "sparse length"), name);
+        }
+    }
+
+    /// <summary>GNU sparse 1.0: the map is decimal text at the start of the data, padded to a block.</summary>
+    private async Task<List<SparseSegment>> Sparse1MapAsync(string name, CancellationToken ct)
+    {
+        var block = new byte[Block];
+        var numbers = new List<long>();
+        var digits = new StringBuilder();
+        long wanted = -1;
+        while (wanted < 0 || numbers.Count < (2 * wanted) + 1)
+        {
+            if (_remaining < Block)
+            {
+                throw new InvalidDataException($"the sparse map of '{EntryPathPolicy.Display(name)}' runs past its data");
+            }
+
+            await ReadExactAsync(block, ct).ConfigureAwait(false);
+            _remaining -= Block;
+            foreach (var b in block)
+            {
+                if (wanted >= 0 && numbers.Count >= (2 * wanted) + 1)
+                {
+                    break;
+                }
+
+                if (b == '\n')
+                {
+                    numbers.Add(Decimal(digits.ToString(), "sparse map"));
+                    digits.Clear();
+                    if (numbers.Count == 1)
+                    {
+                        wanted = numbers[0] <= MaxSparseSegments ? numbers[0] : throw TooManySegments(name);
+                    }
+                }
+                else if (b is >= (byte)'0' and <= (byte)'9' && digits.Length < 20)
+                {
+                    digits.Append((char)b);
+                }
+                else
+                {
+                    throw new InvalidDataException($"the sparse map of '{EntryPathPolicy.Display(name)}' is not decimal text");
+                }
+            }
+        }
+
+        var segments = new List<SparseSegment>((int)wanted);
+        for (var i = 1; i < numbers.Count; i += 2)
+        {
+            AddSegment(segments, numbers[i], numbers[i + 1], name);
+        }
+
+        return segments;
+    }
+
+    private static (Dictionary<string, string>, List<SparseSegment>?) ParsePax(byte[] data, string headerName)
+    {
+        var records = new Dictionary<string, string>(StringComparer.Ordinal);
+        List<SparseSegment>? sparse = null;
+        long? pendingOffset = null;
+        var at = 0;
+        while (at < data.Length)
+        {
+            var space = Array.IndexOf(data, (byte)' ', at);
+            if (space < 0 || !int.TryParse(data.AsSpan(at, space - at), NumberStyles.None, CultureInfo.InvariantCulture, out var length)
+                || length <= space - at || at + length > data.Length || data[at + length - 1] != '\n')
+            {
+                throw new InvalidDataException($"the PAX header of '{EntryPathPolicy.Display(headerName)}' has a malformed record");
+            }
+
+            var record = data.AsSpan(space + 1, at + length - space - 2);
+            var equals = record.IndexOf((byte)'=');
+            if (equals <= 0)
+            {
+                throw new InvalidDataException($"the PAX header of '{EntryPathPolicy.Display(headerName)}' has a record without '='");
+            }
+
+            var key = Encoding.UTF8.GetString(record[..equals]);
+            var valueBytes = record[(equals + 1)..];
+            switch (key)
+            {
+                case "path" or "linkpath" or "GNU.sparse.name":
+                    records[key] = DecodeName(valueBytes.ToArray());
+                    break;
+                case "GNU.sparse.offset":
+                    pendingOffset = Decimal(Encoding.ASCII.GetString(valueBytes), key);
+                    break;
+                case "GNU.sparse.numbytes":
+                    AddSegment(sparse ??= [], pendingOffset ?? throw new InvalidDataException("GNU.sparse.numbytes without an offset"), Decimal(Encoding.ASCII.GetString(valueBytes), key), headerName);
+                    pendingOffset = null;
+                    break;
+                case "GNU.sparse.map":
+                    sparse ??= [];
+                    var parts = Encoding.ASCII.GetString(valueBytes).Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    for (var i = 0; i + 1 < parts.Length; i += 2)
+                    {
+                        AddSegment(sparse, Decimal(parts[i], key), Decimal(parts[i + 1], key), headerName);
+                    }
+
+                    break;
+                default:
+                    // Other keys (xattrs, atime, uid, uname...) are not kept; only those below are read.
+                    if (key is "size" or "mtime" or "GNU.sparse.major" or "GNU.sparse.size" or "GNU.sparse.realsize")
+                    {
+                        records[key] = Encoding.ASCII.GetString(valueBytes);
+                    }
+
+                    break;
+            }
+
+            at += length;
+        }
+
+        return (records, sparse);
+    }
+
+    private static void AddSegment(List<SparseSegment> segments, long offset, long length, string name)
+    {
+        if (segments.Count >= MaxSparseSegments)
+        {
+            throw TooManySegments(name);
+        }
+
+        segments.Add(new SparseSegment(offset, length));
+    }
+
+    private static BundleException TooManySegments(string name) => new(
+        FailureKind.BundleUnsupported,
+        $"entry '{EntryPathPolicy.Display(name)}' refused: a sparse file with more than {MaxSparseSegments} data ranges is not supported");
+
+    private static string ClassicName(byte[] h)
+    {
+        var name = Field(h.AsSpan(0, 100));
+
+        // POSIX ustar ("ustar\0"): a non-empty prefix is the leading part of the path. GNU's "ustar  \0" keeps
+        // other fields there.
+        if (h.AsSpan(257, 6).SequenceEqual("ustar\0"u8) && h[345] != 0)
+        {
+            return Field(h.AsSpan(345, 155)) + "/" + name;
+        }
+
+        return name;
+    }
+
+    private static string Field(ReadOnlySpan<byte> field) => DecodeName(TrimNul(field.ToArray()));
+
+    private static byte[] TrimNul(byte[] bytes)
+    {
+        var nul = Array.IndexOf(bytes, (byte)0);
+        return nul < 0 ? bytes : bytes[..nul];
+    }
+
+    /// <summary>Names must be UTF-8 (the PAX rule; a Linux file name in any other encoding would arrive renamed).</summary>
+    private static string DecodeName(byte[] bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(bytes), EntryPathPolicy.NotUtf8Rule);
+        }
+    }
+
+    /// <summary>An octal field (space or NUL terminated), or GNU's base-256 (high bit set) for values that do not fit.</summary>
+    private static long Number(ReadOnlySpan<byte> field, string what) =>
+        NumberOrNull(field) is { } value && value >= 0 ? value : throw new InvalidDataException($"a tar header's {what} field is not a valid number");
+
+    private static long? NumberOrNull(ReadOnlySpan<byte> field)
+    {
+        if (field.Length > 0 && (field[0] & 0x80) != 0)
+        {
+            if (field[0] != 0x80)
+            {
+                return null; // negative (0xFF): only a pre-1970 mtime would be; it is not kept
+            }
+
+            long big = 0;
+            foreach (var b in field[1..])
+            {
+                if (big > (long.MaxValue >> 8))
+                {
+                    return null;
+                }
+
+                big = (big << 8) | b;
+            }
+
+            return big;
+        }
+
+        long value = 0;
+        var i = 0;
+        while (i < field.Length && field[i] is (byte)' ' or 0)
+        {
+            i++;
+        }
+
+        if (i == field.Length)
+        {
+            return 0;
+        }
+
+        for (; i < field.Length && field[i] is >= (byte)'0' and <= (byte)'7'; i++)
+        {
+            value = (value << 3) | (uint)(field[i] - '0');
+        }
+
+        return i == field.Length || field[i] is (byte)' ' or 0 ? value : null;
+    }
+
+    private static long Decimal(string text, string what) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidDataException($"a tar {what} value '{EntryPathPolicy.Display(text)}' is not a non-negative number");
+
+    private static DateTimeOffset? Seconds(long? seconds)
+    {
+        try
+        {
+            return seconds is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A PAX mtime: decimal seconds with an optional fraction.</summary>
+    private static DateTimeOffset? Time(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (!long.TryParse(dot < 0 ? text : text[..dot], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return null;
+        }
+
+        var fraction = dot < 0 ? string.Empty : text[(dot + 1)..];
+        var ticks = fraction.Length == 0 || !fraction.All(char.IsAsciiDigit) ? 0 : long.Parse(fraction.PadRight(7, '0')[..7], CultureInfo.InvariantCulture);
+        return Seconds(seconds)?.AddTicks(seconds < 0 ? -ticks : ticks);
+    }
+
+    private static string Printable(char type) => char.IsControl(type) || type > '~' ? $"\\x{(int)type:x2}" : type.ToString();
+
+    private async Task<byte[]> ReadAllAsync(long size, int max, string what, CancellationToken ct)
+    {
+        if (size > max)
+        {
+            throw new BundleException(FailureKind.BundleUnsupported, $"a tar {what} of {size} bytes is larger than the {max} bytes supported");
+        }
+
+        var data = new byte[size];
+        await ReadExactAsync(data, ct).ConfigureAwait(false);
+        _remaining = 0;
+        return data;
+    }
+
+    private async Task ReadExactAsync(byte[] buffer, CancellationToken ct) =>
+        await _stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
+
+    private async Task SkipAsync(long count, CancellationToken ct)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (count > 0)
+            {
+                var n = await _stream.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, count)), ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw new EndOfStreamException("the archive ends inside an entry's data");
+                }
+
+                count -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>The current entry's stored bytes; a short archive is an error, not an early end.</summary>
+    private sealed class EntryData(TarHeaderReader reader) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (reader._remaining <= 0 || buffer.Length == 0)
+            {
+                return 0;
+            }
+
+            var n = reader._stream.Read(buffer[..(int)Math.Min(buffer.Length, reader._remaining)]);
+            return Took(n);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (reader._remaining <= 0 || buffer.Length == 0)
+            {
+                return 0;
+            }
+
+            var n = await reader._stream.ReadAsync(buffer[..(int)Math.Min(buffer.Length, reader._remaining)], cancellationToken).ConfigureAwait(false);
+            return Took(n);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Took(int n)
+        {
+            if (n == 0)
+            {
+                throw new EndOfStreamException("the archive ends inside an entry's data");
+            }
+
+            reader._remaining -= n;
+            return n;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+
+namespace ExtensionCache.Tests.Interop;
+
+/// <summary>What an extracted tree holds, path by path: kind, size, content hash, exec bits, link target, mtime (seconds).</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public static class TreeSnapshot
+{
+    /// <summary>One line per entry, sorted by path; directories carry only their kind (their mtimes change as they fill).</summary>
+    public static SortedDictionary<string, string> Take(string root, bool mtimes)
+    {
+        var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 };
+        foreach (var info in new DirectoryInfo(root).EnumerateFileSystemInfos("*", options))
+        {
+            var path = Path.GetRelativePath(root, info.FullName).Replace('\\', '/');
+            if (path == Extension.Archives.EntryPathPolicy.ManifestName)
+            {
+                continue;
+            }
+
+            if (info.LinkTarget is { } target)
+            {
+                entries[path] = $"link -> {target}";
+            }
+            else if (info is DirectoryInfo)
+            {
+                entries[path] = "dir";
+            }
+            else
+            {
+                var file = (FileInfo)info;
+                var exec = (int)(file.UnixFileMode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute));
+                var time = mtimes ? $" mtime {new DateTimeOffset(file.LastWriteTimeUtc).ToUnixTimeSeconds()}" : string.Empty;
+                using var stream = file.OpenRead();
+                entries[path] = $"file {file.Length} bytes sha256 {Convert.ToHexStringLower(SHA256.HashData(stream))[..16]} exec {Convert.ToString(exec, 8)}{time}";
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Every difference between two snapshots, one line each, or an empty string.</summary>
+    public static string Diff(SortedDictionary<string, string> ours, SortedDictionary<string, string> reference)
+    {
+        var lines = new List<string>();
+        foreach (var path in ours.Keys.Union(reference.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var a = ours.GetValueOrDefault(path, "(missing)");
+            var b = reference.GetValueOrDefault(path, "(missing)");
+            if (a != b)
+            {
+                lines.Add($"  {path}: ours {a} | reference {b}");
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+}
