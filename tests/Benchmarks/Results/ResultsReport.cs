@@ -16,7 +16,7 @@ public static class ResultsReport
         text.AppendLine(CultureInfo.InvariantCulture, $"# ExtensionCache benchmark results{(o.Quick ? " (quick smoke run)" : string.Empty)}");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project tests/Benchmarks --{(o.Quick ? " --quick" : string.Empty)} --size-mb {o.SizeMb} --runs {o.Runs}{(o.Quick ? string.Empty : $" --rss-size-mb {o.RssSizeMb}")}`  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Run {results.StartedAt:yyyy-MM-dd HH:mm} UTC, took {results.Duration.TotalMinutes:0.0} min, repository commit `{results.ExtensionCommit}` (working tree as built), seed {o.Seed}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"The run took {results.Duration.TotalMinutes:0.0} min, repository commit `{results.ExtensionCommit}` (working tree as built), seed {o.Seed}.");
         text.AppendLine();
         text.AppendLine("## Machine");
         text.AppendLine();
@@ -76,7 +76,7 @@ public static class ResultsReport
 
         var checks = TargetChecks.From(results);
         text.AppendLine();
-        text.AppendLine("## Targets (issue 4)");
+        text.AppendLine("## Targets");
         text.AppendLine();
         text.AppendLine("| Target | Case | Measured | Limit | Verdict | Gap |");
         text.AppendLine("|---|---|---:|---:|---|---|");
