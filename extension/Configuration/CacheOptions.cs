@@ -42,7 +42,8 @@ public sealed record CacheOptions(
     public const int MaxConcurrency = 64;
 
     public const string PartSizeVariable = "EXTENSION_CACHE_PART_SIZE_MB";
-    public const int DefaultPartSizeMb = 4;
+    /// <summary>0: automatic, see <c>PartPlan</c> (4 MiB first, then 8-16 MiB as the object grows).</summary>
+    public const int DefaultPartSizeMb = 0;
     public const int MaxPartSizeMb = 512;
 
     public const string WorkersVariable = "EXTENSION_CACHE_WORKERS";

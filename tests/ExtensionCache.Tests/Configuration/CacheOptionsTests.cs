@@ -27,7 +27,7 @@ public sealed class CacheOptionsTests
         Assert.Equal(10L * 1024 * 1024 * 1024, options.Limits.MaxUnpackedBytes);
         Assert.Equal(200_000, options.Limits.MaxEntries);
         Assert.Equal(4, options.Limits.Concurrency);
-        Assert.Equal(4 * 1024 * 1024, options.Limits.PartSizeBytes);
+        Assert.Equal(0, options.Limits.PartSizeBytes);
         Assert.Equal(1, options.VCpus);
         Assert.Null(options.LogLevel);
         var bundle = Assert.Single(options.Bundles);
