@@ -42,7 +42,7 @@ public sealed record CacheOptions(
     public const int MaxConcurrency = 64;
 
     public const string PartSizeVariable = "EXTENSION_CACHE_PART_SIZE_MB";
-    /// <summary>0: automatic, see <c>PartPlan</c> (4 MiB first, then 8-16 MiB as the object grows).</summary>
+    /// <summary>0: automatic, see <c>PartPlan</c> (4 MiB for small objects, 8-16 MiB for larger ones).</summary>
     public const int DefaultPartSizeMb = 0;
     public const int MaxPartSizeMb = 512;
 

@@ -1,10 +1,11 @@
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
-/// Exponential backoff with full jitter: the n-th wait is uniform in [0, min(cap, base × 2^(n-1))], so clients
-/// throttled at the same moment spread their retries over the whole interval instead of returning together.
+/// Exponential backoff with jitter: the n-th wait is uniform in [floor × ceiling, ceiling], ceiling =
+/// min(cap, base × 2^(n-1)). Full jitter (floor 0) for throttling, so clients throttled at the same moment spread
+/// their retries over the whole interval instead of returning together; half jitter (floor 0.5) for other errors.
 /// </summary>
-public sealed class Backoff(TimeSpan baseDelay, TimeSpan cap, Random random)
+public sealed class Backoff(TimeSpan baseDelay, TimeSpan cap, Random random, double floor = 0)
 {
     /// <summary>First throttling wait is up to this long.</summary>
     public static readonly TimeSpan ThrottleBase = TimeSpan.FromMilliseconds(200);
@@ -20,6 +21,10 @@ public sealed class Backoff(TimeSpan baseDelay, TimeSpan cap, Random random)
         return TimeSpan.FromTicks(Math.Max(0, ticks));
     }
 
-    /// <summary>A wait for the <paramref name="retry"/>-th retry (1-based): uniform in [0, <see cref="Ceiling"/>].</summary>
-    public TimeSpan Delay(int retry) => TimeSpan.FromTicks((long)(random.NextDouble() * Ceiling(retry).Ticks));
+    /// <summary>A wait for the <paramref name="retry"/>-th retry (1-based): uniform in [floor × <see cref="Ceiling"/>, <see cref="Ceiling"/>].</summary>
+    public TimeSpan Delay(int retry)
+    {
+        var ceiling = Ceiling(retry).Ticks;
+        return TimeSpan.FromTicks((long)(((floor + ((1 - floor) * random.NextDouble())) * ceiling)));
+    }
 }

@@ -2,17 +2,20 @@ namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
 /// Where each ranged part of a download starts and ends. With a configured part size every part has that size.
-/// Automatic (part size 0): the first part is small so unpacking starts early, the next ones are
-/// <see cref="MediumPart"/>, and past <see cref="LargeFrom"/> bytes <see cref="LargePart"/> (AWS's guidance for
-/// large objects is 8-16 MB ranged GETs: fewer requests per object), never more than
-/// <see cref="InFlightBudget"/> over all parts in flight. The object's tail that the probe already fetched is
-/// not requested again: the parts end where it starts. A last part shorter than <see cref="MinimumPart"/> joins
-/// the one before it.
+/// Automatic (part size 0): an object up to <see cref="SmallObject"/> is read in <see cref="SmallPart"/> parts
+/// (parallel requests matter more than their number there); a larger one in <see cref="MediumPart"/> parts, and
+/// past <see cref="LargeFrom"/> bytes in <see cref="LargePart"/> parts (AWS's guidance for large objects is
+/// 8-16 MB ranged GETs: fewer requests per cold start), its first part small when the object is over
+/// <see cref="SmallFirstPartFrom"/> so unpacking starts early; all parts in flight together stay within
+/// <see cref="InFlightBudget"/>. The object's tail that the probe already fetched is not requested again: the parts
+/// end where it starts. An automatic last part shorter than <see cref="MinimumPart"/> joins the one before it.
 /// </summary>
 public sealed class PartPlan
 {
     public const int Automatic = 0;
-    public const int FirstPart = 4 * 1024 * 1024;
+    public const int SmallPart = 4 * 1024 * 1024;
+    public const long SmallObject = 8L * 1024 * 1024;
+    public const long SmallFirstPartFrom = 64L * 1024 * 1024;
     public const int MediumPart = 8 * 1024 * 1024;
     public const int LargePart = 16 * 1024 * 1024;
     public const long LargeFrom = 128L * 1024 * 1024;
@@ -29,13 +32,13 @@ public sealed class PartPlan
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         TailBytes = (int)Math.Clamp(tailBytes, 0, length);
         RangedEnd = length - TailBytes;
-        var cap = (int)Math.Max(FirstPart, Math.Min(LargePart, InFlightBudget / concurrency));
+        var cap = (int)Math.Max(SmallPart, Math.Min(LargePart, InFlightBudget / concurrency));
         long offset = 0;
         while (offset < RangedEnd)
         {
             long size = partSize != Automatic
                 ? partSize
-                : _offsets.Count == 0 ? FirstPart : Math.Min(cap, offset >= LargeFrom ? LargePart : MediumPart);
+                : AutomaticSize(length, offset, cap);
             size = Math.Min(size, RangedEnd - offset);
             if (partSize == Automatic && _lengths.Count > 0 && size < MinimumPart)
             {
@@ -61,6 +64,16 @@ public sealed class PartPlan
     public int TailBytes { get; }
 
     public int MaxPartLength { get; }
+
+    private static long AutomaticSize(long length, long offset, int cap)
+    {
+        if (length <= SmallObject || (offset == 0 && length > SmallFirstPartFrom))
+        {
+            return SmallPart;
+        }
+
+        return Math.Min(cap, offset >= LargeFrom ? LargePart : MediumPart);
+    }
 
     public long Offset(int index) => _offsets[index];
 

@@ -12,6 +12,9 @@ namespace ExtensionCache.Extension.Sources;
 /// </summary>
 public sealed class RetryPolicy
 {
+    /// <summary>The least time worth starting one more attempt with before the deadline.</summary>
+    public static readonly TimeSpan LastAttempt = TimeSpan.FromMilliseconds(250);
+
     private readonly TimeProvider _time;
     private readonly int _maxAttempts;
     private readonly Backoff _errorBackoff;
@@ -32,7 +35,7 @@ public sealed class RetryPolicy
         Deadline = deadline ?? FetchDeadline.None(time);
         InFlight = inFlight ?? new InFlightController();
         random ??= Random.Shared;
-        _errorBackoff = new Backoff(TimeSpan.FromMilliseconds(baseDelayMs), TimeSpan.FromMilliseconds(maxDelayMs), random);
+        _errorBackoff = new Backoff(TimeSpan.FromMilliseconds(baseDelayMs), TimeSpan.FromMilliseconds(maxDelayMs), random, floor: 0.5);
         _throttleBackoff = new Backoff(Backoff.ThrottleBase, Backoff.ThrottleCap, random);
     }
 
@@ -108,10 +111,16 @@ public sealed class RetryPolicy
             var delay = failure is TransientSourceException { Throttled: true }
                 ? _throttleBackoff.Delay(throttled)
                 : _errorBackoff.Delay(errors);
-            if (delay >= Deadline.Remaining)
+
+            // A wait that would pass the deadline is shortened to leave one last attempt; give up only when not
+            // even that fits.
+            var latest = Deadline.Remaining - LastAttempt;
+            if (latest <= TimeSpan.Zero)
             {
                 throw OutOfTime(what, attempt, started, throttled, failure);
             }
+
+            delay = delay < latest ? delay : latest;
 
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
         }
