@@ -175,7 +175,7 @@ public sealed class HerdRun(HerdOptions options)
         var text = new StringBuilder();
         text.AppendLine("# Herd: many cold starts at once against one object behind a request-rate limit").AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{options.Processes} extension processes (Native AOT), started together (on-demand INIT: 10 s), {options.MemoryMb} MB each; one {zipBytes / 1048576.0:0.0} MiB zip ({files} files) in s3rver behind a proxy allowing {options.RatePerSecond} GET/s (token bucket, burst {options.Burst}), `503 SlowDown` past that. Machine: {Environment.ProcessorCount} cores.").AppendLine();
-        text.AppendLine("| Policy | Ready | Served GETs per cold start | GETs sent per process | GETs sent | 503 SlowDown | p50 ready ms | p95 | p99 | p99 ÷ p50 |");
+        text.AppendLine("| Policy | Ready | GETs served per process | GETs sent per process | GETs sent | 503 SlowDown | p50 ready ms | p95 | p99 | p99 ÷ p50 |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var result in results)
         {
