@@ -62,7 +62,7 @@ public sealed class FaultRule
     /// <summary>
     /// S3's request-rate limit, scaled: a token bucket of <paramref name="burst"/> requests refilled at
     /// <paramref name="perSecond"/>; a matching request that finds it empty gets 503 SlowDown with S3's XML body,
-    /// the others pass. A throttled request takes no token.
+    /// the others pass. A throttled request takes no token; <see cref="Skip(int)"/> and <see cref="Times(int)"/> do not apply.
     /// </summary>
     public static FaultRule RateLimit(double perSecond, int burst, TimeProvider? time = null)
     {
