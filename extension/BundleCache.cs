@@ -13,7 +13,7 @@ namespace ExtensionCache.Extension;
 /// from the source through the extractor into a staging folder (the archive itself never touches the disk),
 /// verify it, publish it atomically, and record the outcome in the bundle's status file.
 /// </summary>
-public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog log, IBundleSourceFactory sources, TimeProvider time)
+public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog log, IBundleSourceFactory sources, TimeProvider time, FetchDeadline? deadline = null)
 {
     /// <summary>Kept free in the cache root beyond the bundle, for the manifest and the status files.</summary>
     private const long FreeSpaceReserve = 1024 * 1024;
@@ -21,7 +21,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     private static readonly string[] ReservedNames = [Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder];
 
     private readonly Publisher _publisher = new(root);
-    private readonly RetryPolicy _retry = new(time);
+    private readonly RetryPolicy _retry = new(time, deadline: deadline);
 
     /// <summary>
     /// Removes stale staging folders and store versions no published link references, and deletes the status

@@ -42,7 +42,12 @@ public sealed record CacheOptions(
     public const int MaxConcurrency = 64;
 
     public const string PartSizeVariable = "EXTENSION_CACHE_PART_SIZE_MB";
-    public const int DefaultPartSizeMb = 4;
+    /// <summary>0: automatic, see <c>PartPlan</c> (4 MiB for small objects, 8-16 MiB for larger ones).</summary>
+    public const int DefaultPartSizeMb = 0;
+
+    /// <summary>Below this much function memory the default stays at fixed 4 MiB parts (up to 64 MiB in flight is too much there).</summary>
+    public const int AutomaticPartsFromMemoryMb = 1024;
+    public const int SmallMemoryPartSizeMb = 4;
     public const int MaxPartSizeMb = 512;
 
     public const string WorkersVariable = "EXTENSION_CACHE_WORKERS";
@@ -91,7 +96,10 @@ public sealed record CacheOptions(
         var maxEntries = ReadInt(Read(MaxEntriesVariable), MaxEntriesVariable, 1, MaxMaxEntries, errors) ?? DefaultMaxEntries;
         var vCpus = VCpusFor(Read(MemoryVariable));
         var concurrency = ReadInt(Read(ConcurrencyVariable), ConcurrencyVariable, 1, MaxConcurrency, errors) ?? DefaultConcurrency(vCpus);
-        var partSizeMb = ReadInt(Read(PartSizeVariable), PartSizeVariable, 1, MaxPartSizeMb, errors) ?? DefaultPartSizeMb;
+        var partSizeMb = ReadInt(Read(PartSizeVariable), PartSizeVariable, 1, MaxPartSizeMb, errors)
+            ?? (int.TryParse(Read(MemoryVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var memoryMb) && memoryMb < AutomaticPartsFromMemoryMb
+                ? SmallMemoryPartSizeMb
+                : DefaultPartSizeMb);
         var workers = ReadInt(Read(WorkersVariable), WorkersVariable, 1, MaxWorkers, errors) ?? vCpus;
 
         LogLevel? logLevel = null;

@@ -18,7 +18,8 @@ public sealed class BundleCacheWork : IBundleWork
     {
         ArgumentNullException.ThrowIfNull(options);
         sources = new BundleSourceFactory(environment);
-        cache = new BundleCache(options.Root, options.Limits, log, sources, TimeProvider.System);
+        var sinceStart = TimeSpan.FromMilliseconds(StartupClock.MillisecondsSinceProcessStart() ?? 0);
+        cache = new BundleCache(options.Root, options.Limits, log, sources, TimeProvider.System, FetchDeadline.ForInit(environment, TimeProvider.System, sinceStart));
     }
 
     public void PrepareRoot(IReadOnlyList<BundleSpec> bundles) => cache.PrepareRoot(bundles);

@@ -114,8 +114,9 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
             HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized => new BundleException(
                 FailureKind.BundleAccessDenied,
                 $"{displayName} refused access (HTTP {status}): the URL has expired or its signer lacks s3:GetObject on the object"),
-            HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => new TransientSourceException(
-                $"{displayName} answered HTTP {status}"),
+            HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable => new TransientSourceException(
+                $"{displayName} answered HTTP {status} (throttled)") { Throttled = true },
+            HttpStatusCode.RequestTimeout => new TransientSourceException($"{displayName} answered HTTP {status}"),
             _ when status >= 500 => new TransientSourceException($"{displayName} answered HTTP {status}"),
             _ => new BundleException(FailureKind.BundleFetchFailed, $"{displayName} answered HTTP {status}"),
         };

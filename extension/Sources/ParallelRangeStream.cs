@@ -6,7 +6,9 @@ namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
 /// A forward-only stream over a whole object, fetched as ordered parts with up to <c>concurrency</c> ranged
-/// requests in flight (one sequential GET when the source has no ranges). Each part is read completely into a
+/// requests in flight (one sequential GET when the source has no ranges), laid out by a <see cref="PartPlan"/>; the
+/// tail the probe already fetched is served from memory, not requested again. Each request holds a slot of the
+/// retry policy's <see cref="InFlightController"/>, so throttling lowers how many are really in flight. Each part is read completely into a
 /// pooled buffer inside its retry, so a dropped connection costs one part, not the download. Memory stays at or
 /// below concurrency × part size. SHA-256 is computed over the bytes as they are consumed.
 /// Only the asynchronous read path is supported: the archive readers are async all the way.
@@ -16,7 +18,7 @@ public sealed class ParallelRangeStream : Stream
     private readonly IBundleSource _source;
     private readonly SourceInfo _info;
     private readonly long _length;
-    private readonly int _partSize;
+    private readonly PartPlan _plan;
     private readonly int _concurrency;
     private readonly RetryPolicy _retry;
     private readonly TimeProvider _time;
@@ -52,21 +54,22 @@ public sealed class ParallelRangeStream : Stream
         CancellationToken ct,
         TimeSpan? stallTimeout = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(partSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(partSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         _source = source;
         _info = info;
         _length = info.Length;
-        _partSize = partSize;
         _concurrency = info.SupportsRanges ? concurrency : 1;
+        var tail = info.SupportsRanges && info.Tail.Length <= info.Length ? info.Tail.Length : 0;
+        _plan = new PartPlan(info.SupportsRanges ? info.Length : 0, partSize, _concurrency, tail);
         _retry = retry;
         _time = time;
         _stallTimeout = stallTimeout ?? TimeSpan.FromSeconds(5);
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _pool = ArrayPool<byte>.Create(maxArrayLength: Math.Max(partSize, 16), maxArraysPerBucket: Math.Max(concurrency, 1));
+        _pool = ArrayPool<byte>.Create(maxArrayLength: Math.Max(Math.Max(_plan.MaxPartLength, _plan.TailBytes), 16), maxArraysPerBucket: Math.Max(concurrency, 1) + 1);
         _started = time.GetTimestamp();
         _lastByteTimestamp = _started;
-        _partCount = info.SupportsRanges ? (int)((_length + partSize - 1) / partSize) : 0;
+        _partCount = _plan.Count + (_plan.TailBytes > 0 ? 1 : 0);
         SupportsRanges = info.SupportsRanges;
         for (var i = 0; i < _concurrency - 1 && i < _partCount; i++)
         {
@@ -75,6 +78,9 @@ public sealed class ParallelRangeStream : Stream
     }
 
     public bool SupportsRanges { get; }
+
+    /// <summary>Ranged requests this download makes when none is retried (the probed tail is not requested again).</summary>
+    public int PlannedRequests => SupportsRanges ? _plan.Count : 1;
 
     /// <summary>Time from the first request until the last byte of the object arrived.</summary>
     public TimeSpan DownloadTime => _time.GetElapsedTime(_started, _lastByteTimestamp);
@@ -294,7 +300,7 @@ public sealed class ParallelRangeStream : Stream
 
         var part = await next.ConfigureAwait(false);
         var index = _fetchedParts++;
-        var length = (int)Math.Min(_partSize, _length - ((long)index * _partSize));
+        var length = index < _plan.Count ? _plan.Length(index) : _plan.TailBytes;
         _current = part;
         _currentLength = length;
         _currentOffset = 0;
@@ -304,8 +310,17 @@ public sealed class ParallelRangeStream : Stream
     private void StartNextPart()
     {
         var index = _nextPart++;
-        var offset = (long)index * _partSize;
-        var length = (int)Math.Min(_partSize, _length - offset);
+        if (index == _plan.Count)
+        {
+            // The probe's tail: already here.
+            var tail = _pool.Rent(_plan.TailBytes);
+            _info.Tail.Span.CopyTo(tail);
+            _inFlight.Enqueue(Task.FromResult(tail));
+            return;
+        }
+
+        var offset = _plan.Offset(index);
+        var length = _plan.Length(index);
         _inFlight.Enqueue(Task.Run(() => FetchPartAsync(index, offset, length), _cts.Token));
     }
 
@@ -350,7 +365,7 @@ public sealed class ParallelRangeStream : Stream
                 },
                 $"GET {_source.DisplayName} bytes {offset}-{offset + length - 1}",
                 _cts.Token).ConfigureAwait(false);
-            if (index == _partCount - 1)
+            if (index == _plan.Count - 1)
             {
                 _lastByteTimestamp = _time.GetTimestamp();
             }

@@ -124,7 +124,9 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
                 ex),
             HttpStatusCode.RequestedRangeNotSatisfiable => new BundleException(
                 FailureKind.BundleFetchFailed, $"{DisplayName}: range not satisfiable", ex),
-            _ when status >= 500 || status == 429 || ex.ErrorCode is "SlowDown" or "RequestTimeout" or "InternalError" =>
+            _ when status is 429 or 503 || ex.ErrorCode is "SlowDown" =>
+                new TransientSourceException($"{DisplayName} answered HTTP {status} {ex.ErrorCode}", ex) { Throttled = true },
+            _ when status >= 500 || ex.ErrorCode is "RequestTimeout" or "InternalError" =>
                 new TransientSourceException($"{DisplayName} answered HTTP {status} {ex.ErrorCode}", ex),
             _ => new BundleException(
                 FailureKind.BundleFetchFailed,

@@ -1,6 +1,9 @@
 namespace ExtensionCache.Extension.Sources;
 
-/// <summary>A failure worth retrying: 5xx, throttling, a dropped connection, a short body.</summary>
+/// <summary>
+/// A failure worth retrying: 5xx, throttling, a dropped connection, a short body. <see cref="Throttled"/> marks
+/// the server asking for fewer requests (503 SlowDown, 429): those back off longer and cut the requests in flight.
+/// </summary>
 public sealed class TransientSourceException : Exception
 {
     public TransientSourceException()
@@ -16,4 +19,6 @@ public sealed class TransientSourceException : Exception
         : base(message, innerException)
     {
     }
+
+    public bool Throttled { get; init; }
 }

@@ -18,6 +18,7 @@ public sealed class FaultRule
     private FaultRuleRange _range = FaultRuleRange.Any;
     private int _skip;
     private int? _times;
+    private TokenBucket? _bucket;
 
     private FaultRule(FaultRuleKind kind, int status = 0, string? errorCode = null, string? errorMessage = null, long bytes = 0)
     {
@@ -57,6 +58,20 @@ public sealed class FaultRule
     public static FaultRule AccessDenied() => Error(403, "AccessDenied", "Access Denied");
 
     public static FaultRule NoSuchKey() => Error(404, "NoSuchKey", "The specified key does not exist.");
+
+    /// <summary>
+    /// S3's request-rate limit, scaled: a token bucket of <paramref name="burst"/> requests refilled at
+    /// <paramref name="perSecond"/>; a matching request that finds it empty gets 503 SlowDown with S3's XML body,
+    /// the others pass. A throttled request takes no token; <see cref="Skip(int)"/> and <see cref="Times(int)"/> do not apply.
+    /// </summary>
+    public static FaultRule RateLimit(double perSecond, int burst, TimeProvider? time = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(burst);
+        var rule = SlowDown();
+        rule._bucket = new TokenBucket(perSecond, burst, time ?? TimeProvider.System);
+        return rule;
+    }
 
     /// <summary>Abort the connection on arrival, before any response: the client sees a connection reset.</summary>
     public static FaultRule Reset() => new(FaultRuleKind.Reset);
@@ -110,6 +125,11 @@ public sealed class FaultRule
             FaultRuleKind.ShortBody => $"short body after {Bytes} bytes",
             _ => "stall",
         };
+        if (_bucket is { } bucket)
+        {
+            return $"{what} past {bucket.PerSecond.ToString(CultureInfo.InvariantCulture)} requests/s (burst {bucket.Burst}) for {_method ?? "any method"}";
+        }
+
         var times = _times is { } n ? n.ToString(CultureInfo.InvariantCulture) : "every";
         return $"{what} for {_method ?? "any method"}, range {_range}, skip {_skip}, {times} time(s)";
     }
@@ -123,6 +143,17 @@ public sealed class FaultRule
         }
 
         Matched++;
+        if (_bucket is { } bucket)
+        {
+            if (bucket.TryTake())
+            {
+                return false;
+            }
+
+            Injected++;
+            return true;
+        }
+
         if (Matched <= _skip || (_times is { } times && Injected >= times))
         {
             return false;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ExtensionCache.Benchmarks;
+using ExtensionCache.Benchmarks.Herd;
 using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Cli;
@@ -67,6 +68,7 @@ public sealed class BenchmarkCommand
         {
             _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _output,
         };
+        root.Subcommands.Add(HerdCommand());
         root.SetAction((parse, cancellationToken) =>
         {
             var quick = parse.GetValue(_quick);
@@ -90,5 +92,40 @@ public sealed class BenchmarkCommand
             return new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary><c>herd</c>: many cold starts at once against a request-rate limit (see tests/Benchmarks/README.md).</summary>
+    private Command HerdCommand()
+    {
+        var processes = new Option<int>("--processes") { Description = "Extension processes started together.", DefaultValueFactory = _ => 60 };
+        var bundleMb = new Option<int>("--bundle-mb") { Description = "Size of the (stored, incompressible) zip in MiB.", DefaultValueFactory = _ => 16 };
+        var rate = new Option<double>("--rate") { Description = "GET requests per second the proxy allows (token bucket) before 503 SlowDown.", DefaultValueFactory = _ => 30 };
+        var burst = new Option<int>("--burst") { Description = "Token bucket size.", DefaultValueFactory = _ => 10 };
+        var memoryMb = new Option<int>("--memory-mb") { Description = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE of each process.", DefaultValueFactory = _ => 1769 };
+        var old = new Option<string?>("--old-extension") { Description = "A binary with another policy (e.g. published from an earlier commit) to run on the same herd first." };
+        var output = new Option<string?>("--output") { Description = "Markdown report (default artifacts/bench/herd.md)." };
+        var command = new Command("herd", "Many cold starts at once against one S3 object behind a request-rate limit (503 SlowDown past it).")
+        {
+            processes, bundleMb, rate, burst, memoryMb, old, output, _extension,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var repoRoot = RepositoryRoot.Path;
+            var options = new HerdOptions(
+                Math.Clamp(parse.GetValue(processes), 1, 2000),
+                Math.Clamp(parse.GetValue(bundleMb), 1, 4096),
+                parse.GetValue(rate),
+                Math.Max(1, parse.GetValue(burst)),
+                parse.GetValue(memoryMb),
+                parse.GetValue(_extension),
+                parse.GetValue(old),
+                Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(repoRoot, "artifacts", "bench", "herd.md")),
+                repoRoot);
+            var binary = await ExtensionBinary.ResolveAsync(
+                new BenchmarkOptions(false, 0, 1, 0, 1, options.MemoryMb, 0, options.NewExtensionPath, options.OutputPath, repoRoot, false),
+                cancellationToken).ConfigureAwait(false);
+            return binary is null ? 1 : await new HerdRun(options).RunAsync(binary, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
     }
 }

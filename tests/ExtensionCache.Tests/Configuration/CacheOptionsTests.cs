@@ -16,6 +16,18 @@ public sealed class CacheOptionsTests
     private static IReadOnlyList<string> Errors(params (string Key, string Value)[] variables) =>
         Assert.Throws<CacheOptionsException>(() => Load(variables)).Errors;
 
+    [Theory]
+    [InlineData("128", 4 * 1024 * 1024)]
+    [InlineData("1023", 4 * 1024 * 1024)]
+    [InlineData("1024", 0)]
+    [InlineData("3538", 0)]
+    public void Parts_are_automatic_from_1024_MB_of_memory_and_fixed_4_MiB_below(string memoryMb, int partSizeBytes)
+    {
+        var options = Load(("EXTENSION_CACHE_BUNDLES", "deps=s3://my-bucket/deps.zip"), ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memoryMb));
+
+        Assert.Equal(partSizeBytes, options.Limits.PartSizeBytes);
+    }
+
     [Fact]
     public void Defaults_apply_when_only_bundles_are_set()
     {
@@ -27,7 +39,7 @@ public sealed class CacheOptionsTests
         Assert.Equal(10L * 1024 * 1024 * 1024, options.Limits.MaxUnpackedBytes);
         Assert.Equal(200_000, options.Limits.MaxEntries);
         Assert.Equal(4, options.Limits.Concurrency);
-        Assert.Equal(4 * 1024 * 1024, options.Limits.PartSizeBytes);
+        Assert.Equal(0, options.Limits.PartSizeBytes);
         Assert.Equal(1, options.VCpus);
         Assert.Null(options.LogLevel);
         var bundle = Assert.Single(options.Bundles);

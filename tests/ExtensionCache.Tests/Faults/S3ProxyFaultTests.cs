@@ -7,6 +7,8 @@ using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
+using ExtensionCache.Extension.Archives;
+using PartPlan = ExtensionCache.Extension.Sources.PartPlan;
 using RetryPolicy = ExtensionCache.Extension.Sources.RetryPolicy;
 
 namespace ExtensionCache.Tests.Faults;
@@ -15,7 +17,7 @@ namespace ExtensionCache.Tests.Faults;
 /// Faults injected by a real reverse proxy (<see cref="FaultProxy"/>, YARP) between the extension's BundleCache and
 /// a real S3 API (s3rver). Each test publishes v1, uploads v2 and makes fetching it fail: the error is a clear
 /// BundleException naming the object (and never a signature), the proxy's count shows that transient faults were
-/// retried a bounded number of times with backoff and client errors not at all, v1 stays published and intact, and
+/// retried with backoff, a bounded number of times (throttling: until the fetch deadline) and client errors not at all, v1 stays published and intact, and
 /// staging is empty. Transient faults that end let v2 be published with exactly its content.
 /// </summary>
 public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>, IDisposable
@@ -24,7 +26,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     private const string Key = "deps/bundle.zip";
     private const string ObjectUri = $"s3://{Bucket}/{Key}";
 
-    // The extension's retry policy as BundleCache builds it: 5 attempts, 100 ms base delay doubling, full jitter in [cap/2, cap].
+    // The extension's retry policy as BundleCache builds it: 5 attempts for errors other than throttling, 100 ms base delay doubling, jitter in [cap/2, cap].
     private static readonly RetryPolicy ExtensionRetry = new(TimeProvider.System);
     private static readonly byte[] V1Payload = RandomNumberGenerator.GetBytes(300_000);
     private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
@@ -33,7 +35,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
     private readonly S3rver _s3;
     private readonly FaultProxy _proxy;
-    private readonly CacheHarness _harness;
+    private CacheHarness _harness;
 
     public S3ProxyFaultTests(Servers servers)
     {
@@ -53,14 +55,39 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         _harness.Dispose();
     }
 
-    [Theory]
-    [InlineData("SlowDown", 503)]
-    [InlineData("InternalError", 500)]
-    public async Task A_server_error_that_never_ends_is_retried_with_growing_backoff_a_bounded_number_of_times_and_v1_stays(string code, int status)
+    [Fact]
+    public async Task A_503_SlowDown_that_never_ends_is_retried_with_jitter_until_the_deadline_and_v1_stays()
     {
+        UseFetchDeadline(TimeSpan.FromSeconds(3));
+        var clock = Stopwatch.StartNew();
         await PublishV1ThenUploadV2Async();
         var start = _proxy.Requests.Count;
-        var rule = _proxy.Add(code == "SlowDown" ? FaultRule.SlowDown() : FaultRule.InternalError());
+        var rule = _proxy.Add(FaultRule.SlowDown());
+
+        var error = await FailsAsync(S3Spec());
+
+        Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
+        Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
+        Assert.Contains("503 SlowDown", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not finish within a test deadline of 3 s", error.Message, StringComparison.Ordinal);
+        var attempts = _proxy.Requests.Skip(start).ToList();
+        Assert.Equal(attempts.Count, rule.Injected);
+        Assert.True(attempts.Count >= 2, $"only {attempts.Count} attempts: {error.Message}");
+
+        // The time it had was used (the last attempt starts at most 250 ms before the deadline), and no more.
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(4.5));
+        AssertNoSecret(error.Message);
+        AssertV1Intact();
+    }
+
+    [Fact]
+    public async Task A_server_error_that_never_ends_is_retried_with_growing_backoff_a_bounded_number_of_times_and_v1_stays()
+    {
+        const string code = "InternalError";
+        const int status = 500;
+        await PublishV1ThenUploadV2Async();
+        var start = _proxy.Requests.Count;
+        var rule = _proxy.Add(FaultRule.InternalError());
 
         var error = await FailsAsync(S3Spec());
 
@@ -311,7 +338,16 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
     private static BundleSpec S3Spec(string? sha256 = null) => CacheHarness.Spec("deps", new Uri(ObjectUri), BundleFormat.Zip, sha256);
 
-    private int PartCount(byte[] archive) => (int)((archive.Length + _harness.Limits.PartSizeBytes - 1) / _harness.Limits.PartSizeBytes);
+    private int PartCount(byte[] archive) =>
+        new PartPlan(archive.Length, _harness.Limits.PartSizeBytes, _harness.Limits.Concurrency, ZipCentralDirectory.TailBytes).Count;
+
+    private void UseFetchDeadline(TimeSpan deadline)
+    {
+        _harness.Dispose();
+        _harness = new CacheHarness(
+            environment: name => name == "AWS_ENDPOINT_URL_S3" ? _proxy.Endpoint.ToString().TrimEnd('/') : _s3.ExtensionEnvironment.GetValueOrDefault(name),
+            fetchDeadline: deadline);
+    }
 
     /// <summary>How many times each part range (<c>bytes=first-last</c>) was requested since request number <paramref name="start"/>.</summary>
     private Dictionary<string, int> PartAttempts(int start) => _proxy.Requests

@@ -16,14 +16,16 @@ public sealed class CacheHarness : IDisposable
 
     private readonly BundleSourceFactory _sources;
 
-    public CacheHarness(CacheLimits? limits = null, Func<string, string?>? environment = null)
+    /// <param name="fetchDeadline">How long from now every request may be retried (the INIT deadline); none when null.</param>
+    public CacheHarness(CacheLimits? limits = null, Func<string, string?>? environment = null, TimeSpan? fetchDeadline = null)
     {
         _sources = new BundleSourceFactory(environment ?? (_ => null));
         Root = Temp.Combine("root");
         Canary = Temp.Combine("canary.txt");
         File.WriteAllText(Canary, CanaryText);
         Limits = limits ?? new CacheLimits(MaxUnpackedBytes: 1L << 30, MaxEntries: 10_000, Concurrency: 4, PartSizeBytes: 64 * 1024);
-        Cache = new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System);
+        var deadline = fetchDeadline is { } budget ? new FetchDeadline(TimeProvider.System, budget, $"a test deadline of {budget.TotalSeconds:0.#} s") : null;
+        Cache = new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System, deadline);
     }
 
     public TempDirectory Temp { get; } = new();

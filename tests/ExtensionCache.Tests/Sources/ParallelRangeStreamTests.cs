@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ExtensionCache.Extension.Archives;
 using ExtensionCache.Extension.Sources;
 using ExtensionCache.Tests.Fixtures;
 
@@ -28,8 +29,32 @@ public sealed class ParallelRangeStreamTests
         Assert.Equal(content.Length, info.Length);
         Assert.Equal(content, bytes);
         Assert.Equal(SHA256.HashData(content), sha);
-        var parts = (content.Length + partSize - 1) / partSize;
+        // The probe brought the tail (a zip's central directory): the parts stop where it starts.
+        Assert.Equal(ZipCentralDirectory.TailBytes, info.Tail.Length);
+        var parts = (content.Length - ZipCentralDirectory.TailBytes + partSize - 1) / partSize;
         Assert.Equal(parts + 1, server.Requests);
+    }
+
+    [Fact]
+    public async Task The_probe_is_the_only_request_for_the_tail_and_an_automatic_plan_makes_8_MiB_parts()
+    {
+        // 20 MiB: the probe (the last 64 KiB), then 8 + 8 + 4 MiB less the tail: 4 GETs where 4 MiB parts took 6.
+        var content = RandomBytes(20 * 1024 * 1024);
+        using var server = new LoopbackHttpServer(content);
+        using var http = new HttpClient();
+        var source = new HttpBundleSource(http, server.ObjectUri, "test");
+        var info = await source.ProbeAsync(CancellationToken.None);
+
+        var (bytes, sha) = await ReadAllAsync(source, info, PartPlan.Automatic, 4);
+
+        Assert.Equal(content, bytes);
+        Assert.Equal(SHA256.HashData(content), sha);
+        Assert.Equal(4, server.Requests);
+        var tailStart = content.Length - ZipCentralDirectory.TailBytes;
+        var ranges = server.RangeHeaders.ToList();
+        Assert.Equal($"bytes=-{ZipCentralDirectory.TailBytes}", ranges[0]);
+        string[] parts = ["bytes=0-8388607", "bytes=8388608-16777215", $"bytes=16777216-{tailStart - 1}"];
+        Assert.Equal(parts.Order(StringComparer.Ordinal), ranges.Skip(1).Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -1,0 +1,81 @@
+namespace ExtensionCache.Extension.Sources;
+
+/// <summary>
+/// Where each ranged part of a download starts and ends. With a configured part size every part has that size.
+/// Automatic (part size 0): an object up to <see cref="SmallObject"/> is read in <see cref="SmallPart"/> parts
+/// (parallel requests matter more than their number there); a larger one in <see cref="MediumPart"/> parts, and
+/// past <see cref="LargeFrom"/> bytes in <see cref="LargePart"/> parts (AWS's guidance for large objects is
+/// 8-16 MB ranged GETs: fewer requests per cold start), its first part small when the object is over
+/// <see cref="SmallFirstPartFrom"/> so unpacking starts early; all parts in flight together stay within
+/// <see cref="InFlightBudget"/>. The object's tail that the probe already fetched is not requested again: the parts
+/// end where it starts. An automatic last part shorter than <see cref="MinimumPart"/> joins the one before it.
+/// </summary>
+public sealed class PartPlan
+{
+    public const int Automatic = 0;
+    public const int SmallPart = 4 * 1024 * 1024;
+    public const long SmallObject = 8L * 1024 * 1024;
+    public const long SmallFirstPartFrom = 64L * 1024 * 1024;
+    public const int MediumPart = 8 * 1024 * 1024;
+    public const int LargePart = 16 * 1024 * 1024;
+    public const long LargeFrom = 128L * 1024 * 1024;
+    public const long InFlightBudget = 64L * 1024 * 1024;
+    public const int MinimumPart = 1024 * 1024;
+
+    private readonly List<long> _offsets = [];
+    private readonly List<int> _lengths = [];
+
+    public PartPlan(long length, int partSize, int concurrency, int tailBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(partSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        TailBytes = (int)Math.Clamp(tailBytes, 0, length);
+        RangedEnd = length - TailBytes;
+        var cap = (int)Math.Max(SmallPart, Math.Min(LargePart, InFlightBudget / concurrency));
+        long offset = 0;
+        while (offset < RangedEnd)
+        {
+            long size = partSize != Automatic
+                ? partSize
+                : AutomaticSize(length, offset, cap);
+            size = Math.Min(size, RangedEnd - offset);
+            if (partSize == Automatic && _lengths.Count > 0 && size < MinimumPart)
+            {
+                _lengths[^1] += (int)size;
+            }
+            else
+            {
+                _offsets.Add(offset);
+                _lengths.Add((int)size);
+            }
+
+            offset += size;
+        }
+
+        MaxPartLength = _lengths.Count == 0 ? 0 : _lengths.Max();
+    }
+
+    public int Count => _offsets.Count;
+
+    /// <summary>The ranged parts cover [0, RangedEnd); the rest of the object is the probed tail.</summary>
+    public long RangedEnd { get; }
+
+    public int TailBytes { get; }
+
+    public int MaxPartLength { get; }
+
+    private static long AutomaticSize(long length, long offset, int cap)
+    {
+        if (length <= SmallObject || (offset == 0 && length > SmallFirstPartFrom))
+        {
+            return SmallPart;
+        }
+
+        return Math.Min(cap, offset >= LargeFrom ? LargePart : MediumPart);
+    }
+
+    public long Offset(int index) => _offsets[index];
+
+    public int Length(int index) => _lengths[index];
+}
