@@ -38,6 +38,7 @@ public sealed class RangeSetStream : Stream
     private long _position;
     private long _fetched;
     private long _lastByte;
+    private bool _disposed;
 
     public RangeSetStream(IBundleSource source, SourceInfo info, IEnumerable<ObjectRange> ranges, int partSize, int concurrency, RetryPolicy retry, CancellationToken ct)
     {
@@ -177,15 +178,16 @@ public sealed class RangeSetStream : Stream
             }
         }
 
-        _cts.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _cts.Cancel();
+            _cts.Dispose();
         }
 
         base.Dispose(disposing);
