@@ -54,8 +54,9 @@ public sealed class ExistingTree
             return null;
         }
 
+        // One lstat: a symlink shows as a reparse point, so no readlink is needed to refuse it.
         var info = new FileInfo(full);
-        if (!info.Exists || info.LinkTarget is not null || info.Length != entry.UncompressedSize)
+        if (!info.Exists || (info.Attributes & FileAttributes.ReparsePoint) != 0 || info.Length != entry.UncompressedSize)
         {
             return null;
         }
