@@ -20,6 +20,9 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly string[] ReservedNames = [Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder];
 
+    /// <summary>Per bundle, the staging folder of an attempt that was killed or cancelled, kept for a resume.</summary>
+    private const string ResumeFolder = ".resume";
+
     private readonly Publisher _publisher = new(root);
     private readonly RetryPolicy _retry = new(time, deadline: deadline);
 
@@ -29,6 +32,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     /// </summary>
     public void PrepareRoot(IReadOnlyList<BundleSpec> bundles)
     {
+        KeepKilledStaging(bundles);
         var removed = _publisher.CleanRoot(bundles.Select(b => b.Name));
         foreach (var path in removed)
         {
@@ -89,10 +93,12 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             }
 
             info ??= await ProbeAsync(source, ct).ConfigureAwait(false);
+            var existing = ExistingTrees(bundle, published);
             log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", FormatName(bundle.Format)));
             staging = _publisher.CreateStaging(bundle.Name);
-            var result = await FetchAndPublishAsync(bundle, source, info, staging, ct).ConfigureAwait(false);
+            var result = await FetchAndPublishAsync(bundle, source, info, staging, existing, ct).ConfigureAwait(false);
             staging = null;
+            Publisher.DeleteTree(ResumePath(bundle.Name));
             return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -103,6 +109,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         }
         catch (OperationCanceledException)
         {
+            staging = KeepForResume(bundle.Name, staging);
             Fail(bundle, staging, FailureKind.BundleFetchFailed, FailureKinds.ForBundle(bundle.Name, "cancelled (shutdown or deadline)"));
             throw;
         }
@@ -151,19 +158,138 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
     private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, string reason)
     {
         var path = _publisher.PublishedPath(bundle.Name);
+        Publisher.DeleteTree(ResumePath(bundle.Name));
         log.Info("reusing", ("bundle", bundle.Name), ("path", path), ("version", manifest.Version), ("reason", reason));
         _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, true, null, null));
         return new BundleResult(bundle.Name, path, true, reason, manifest.Version, manifest.Sha256, manifest.Files, manifest.Bytes, 0, 0);
     }
 
-    private async Task<BundleResult> FetchAndPublishAsync(BundleSpec bundle, IBundleSource source, SourceInfo info, string staging, CancellationToken ct)
+    private string ResumePath(string name) => Path.Join(root, ResumeFolder, name);
+
+    /// <summary>
+    /// Moves each bundle's newest staging folder (left by an INIT killed at its time limit, or a crash) to
+    /// <c>.resume/&lt;name&gt;</c> before the root is cleaned, so its verified files are not fetched again; drops
+    /// resume folders of bundles no longer configured.
+    /// </summary>
+    private void KeepKilledStaging(IReadOnlyList<BundleSpec> bundles)
+    {
+        var stagingRoot = Path.Join(root, Publisher.StagingFolder);
+        var resumeRoot = Path.Join(root, ResumeFolder);
+        var names = bundles.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+        if (Directory.Exists(resumeRoot))
+        {
+            foreach (var stale in new DirectoryInfo(resumeRoot).EnumerateFileSystemInfos().Where(d => !names.Contains(d.Name)))
+            {
+                Publisher.DeleteTree(stale.FullName);
+            }
+        }
+
+        if (!Directory.Exists(stagingRoot))
+        {
+            return;
+        }
+
+        // A staging folder is "<name>-<random>", the random part without '-'.
+        var newest = new DirectoryInfo(stagingRoot).EnumerateDirectories()
+            .Where(d => d.LinkTarget is null && d.Name.LastIndexOf('-') > 0 && names.Contains(d.Name[..d.Name.LastIndexOf('-')]))
+            .GroupBy(d => d.Name[..d.Name.LastIndexOf('-')], StringComparer.Ordinal)
+            .Select(g => g.MaxBy(d => d.LastWriteTimeUtc)!);
+        foreach (var killed in newest)
+        {
+            var name = killed.Name[..killed.Name.LastIndexOf('-')];
+            KeepForResume(name, killed.FullName);
+            log.Info("keeping a killed attempt's files for a resume", ("bundle", name), ("path", ResumePath(name)));
+        }
+    }
+
+    /// <summary>Moves <paramref name="staging"/> to the bundle's resume folder (replacing an older one); returns null, as the staging is gone.</summary>
+    [SuppressMessage("Design", "CA1031", Justification = "A resume is an optimisation: failing to keep one must not hide the failure being handled.")]
+    private string? KeepForResume(string name, string? staging)
+    {
+        if (staging is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var resume = ResumePath(name);
+            Publisher.DeleteTree(resume);
+            Directory.CreateDirectory(Path.Join(root, ResumeFolder));
+            Directory.Move(staging, resume);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            log.Debug("could not keep the staging folder for a resume", ("bundle", name), ("error", ex.Message));
+            return staging;
+        }
+    }
+
+    /// <summary>
+    /// What a zip fetch may reuse instead of downloading: the published version (a delta update) and a killed
+    /// attempt's files (a resume). Logs why there is none where a delta or resume cannot apply.
+    /// </summary>
+    private List<ExistingTree> ExistingTrees(BundleSpec bundle, BundleManifest? published)
+    {
+        var trees = new List<ExistingTree>();
+        var resume = ResumePath(bundle.Name);
+        string? why = null;
+        if (bundle.Format != BundleFormat.Zip)
+        {
+            why = "a tar archive has no index to compare entries by, so it is read whole";
+        }
+        else if (bundle.Sha256 is not null)
+        {
+            why = "the sha256 pin covers the whole archive, which can only be verified by downloading all of it";
+        }
+        else if (published is not null && published.Source != bundle.DisplaySource)
+        {
+            why = "the published version comes from a different source";
+        }
+        else if (published is not null && published.Format != FormatName(BundleFormat.Zip))
+        {
+            why = "the published version is not a zip";
+        }
+        else if (published is not null)
+        {
+            var version = new DirectoryInfo(_publisher.PublishedPath(bundle.Name)).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+            if (version is not null && ExistingTree.Published(version) is { } tree)
+            {
+                trees.Add(tree);
+            }
+            else
+            {
+                why = "the published version has no entry index";
+            }
+        }
+
+        if (bundle.Format == BundleFormat.Zip && bundle.Sha256 is null && Directory.Exists(resume))
+        {
+            trees.Add(ExistingTree.Partial(resume));
+        }
+        else if (Directory.Exists(resume))
+        {
+            Publisher.DeleteTree(resume);
+        }
+
+        if (why is not null && published is not null)
+        {
+            log.Info("full fetch, no delta", ("bundle", bundle.Name), ("reason", why));
+        }
+
+        return trees;
+    }
+
+    private async Task<BundleResult> FetchAndPublishAsync(
+        BundleSpec bundle, IBundleSource source, SourceInfo info, string staging, List<ExistingTree> existing, CancellationToken ct)
     {
         var free = new DriveInfo(staging).AvailableFreeSpace - FreeSpaceReserve;
         var caps = new ExtractionCaps(
             Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free)),
             limits.MaxEntries,
             $"the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root}");
-        var target = new ExtractionTarget(staging, caps);
+        var target = new ExtractionTarget(staging, caps, readOnlyFiles: bundle.Format == BundleFormat.Zip);
         var started = time.GetTimestamp();
         byte[] sha256;
         TimeSpan download;
@@ -173,17 +299,46 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         }
 
         var extractor = await ArchiveExtractor.OpenAsync(bundle, source, info, caps, _retry, ct).ConfigureAwait(false);
-        var stream = new ParallelRangeStream(source, info, limits.PartSizeBytes, limits.Concurrency, _retry, time, ct);
-        await using (stream.ConfigureAwait(false))
+        var plan = existing.Count > 0 && extractor is ZipStreamExtractor zip ? zip.PlanReuse(existing) : null;
+        string sha;
+        long saved = 0;
+        if (plan is not null)
         {
-            await extractor.ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
-            sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);
-            download = stream.DownloadTime;
+            // A delta or resume: only the entries not already on disk are fetched (see docs/delta.md).
+            var ranged = new RangeSetStream(source, info, plan.Ranges, limits.PartSizeBytes, limits.Concurrency, _retry, ct);
+            await using (ranged.ConfigureAwait(false))
+            {
+                await extractor.ExtractAsync(ranged, target, limits.Workers, ct).ConfigureAwait(false);
+                download = ranged.DownloadTime;
+                saved = Math.Max(0, ((ZipStreamExtractor)extractor).CentralDirectoryOffset - ranged.FetchedBytes);
+                log.Info(
+                    "delta",
+                    ("bundle", bundle.Name),
+                    ("from", string.Join('+', existing.Select(t => t.IsPublished ? "published" : "resume"))),
+                    ("reusedFiles", plan.ReusedEntries),
+                    ("fetchedEntries", plan.FetchedEntries),
+                    ("requests", ranged.Requests),
+                    ("fetchedBytes", ranged.FetchedBytes),
+                    ("savedBytes", saved));
+            }
+
+            sha = plan.TreeHash;
+        }
+        else
+        {
+            var stream = new ParallelRangeStream(source, info, limits.PartSizeBytes, limits.Concurrency, _retry, time, ct);
+            await using (stream.ConfigureAwait(false))
+            {
+                await extractor.ExtractAsync(stream, target, limits.Workers, ct).ConfigureAwait(false);
+                sha256 = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);
+                download = stream.DownloadTime;
+            }
+
+            sha = Convert.ToHexStringLower(sha256);
         }
 
         var unpackMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
         var downloadMs = (long)download.TotalMilliseconds;
-        var sha = Convert.ToHexStringLower(sha256);
         if (bundle.Sha256 is { } pin && !string.Equals(pin, sha, StringComparison.OrdinalIgnoreCase))
         {
             throw new BundleException(
@@ -222,7 +377,11 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             ("downloadMs", downloadMs),
             ("unpackMs", unpackMs),
             ("MBps", Math.Round(info.Length / 1e6 / seconds, 1)));
-        return new BundleResult(bundle.Name, path, false, "downloaded", info.VersionId, sha, target.Files, target.Bytes, downloadMs, unpackMs);
+        return new BundleResult(bundle.Name, path, false, plan is null ? "downloaded" : "delta", info.VersionId, sha, target.Files, target.Bytes, downloadMs, unpackMs)
+        {
+            DeltaBytesSaved = saved,
+            DeltaFilesReused = plan?.ReusedEntries ?? 0,
+        };
     }
 
     private static string FormatName(BundleFormat format) => format switch

@@ -12,6 +12,9 @@ public static class EntryPathPolicy
     /// <summary>The manifest the publisher writes into the bundle; an archive may not supply its own.</summary>
     public const string ManifestName = ".extension-cache-manifest.json";
 
+    /// <summary>The zip entry index a delta update reads (<see cref="ZipEntryIndex"/>), beside the manifest.</summary>
+    public const string EntryIndexName = ".extension-cache-entries";
+
     /// <summary>
     /// Why a name that is not UTF-8 is refused, in zip and tar alike: it could only be unpacked renamed (the
     /// extension's paths are UTF-8), and a renamed file is a wrong file.
@@ -79,6 +82,11 @@ public static class EntryPathPolicy
         if (path == ManifestName)
         {
             throw Refuse(name, $"the name {ManifestName} is reserved for the extension's manifest");
+        }
+
+        if (path == EntryIndexName)
+        {
+            throw Refuse(name, $"the name {EntryIndexName} is reserved for the extension's entry index");
         }
 
         // The name itself when already normal: the path table then shares it with the zip's entry record.

@@ -39,7 +39,7 @@ public sealed class ExtractionCaps(long maxBytes, int maxEntries, string maxByte
     }
 
     /// <summary>Counts <paramref name="count"/> bytes about to be written for <paramref name="entry"/>, or refuses it past the byte cap.</summary>
-    public void CountBytes(string entry, int count)
+    public void CountBytes(string entry, long count)
     {
         if (Interlocked.Add(ref _bytes, count) > maxBytes)
         {

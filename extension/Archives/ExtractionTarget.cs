@@ -13,12 +13,15 @@ public sealed class ExtractionTarget
     private readonly StagingWriter _writer;
     private readonly List<(string Path, UnixFileMode Mode)> _directoryModes = [];
 
-    public ExtractionTarget(string root, ExtractionCaps caps)
+    /// <param name="root">The fresh staging folder.</param>
+    /// <param name="caps">The entry and byte caps.</param>
+    /// <param name="readOnlyFiles">Leave files without write bits (zip bundles, whose files a delta update hard-links).</param>
+    public ExtractionTarget(string root, ExtractionCaps caps, bool readOnlyFiles = false)
     {
         ArgumentNullException.ThrowIfNull(caps);
         Root = root;
         Caps = caps;
-        _writer = new StagingWriter(root, caps);
+        _writer = new StagingWriter(root, caps, readOnlyFiles);
     }
 
     public string Root { get; }
@@ -81,6 +84,17 @@ public sealed class ExtractionTarget
         ClaimNew(entry, path);
         _paths.Record(path, EntryPathTable.EntryKind.File);
         Files++;
+    }
+
+    /// <summary>
+    /// Claims <paramref name="path"/> like <see cref="ClaimFile"/> and hard-links it to <paramref name="existing"/>, a
+    /// verified file of an <see cref="ExistingTree"/>; its <paramref name="size"/> counts against the byte cap.
+    /// </summary>
+    public void LinkFile(string entry, string path, string existing, long size, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
+    {
+        ClaimFile(entry, path);
+        Caps.CountBytes(entry, size);
+        _writer.LinkFile(entry, path, existing, restamp, mode, modified);
     }
 
     /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>

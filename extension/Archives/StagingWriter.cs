@@ -10,8 +10,12 @@ namespace ExtensionCache.Extension.Archives;
 /// and written while their CRC-32 is computed. Paths reach it only after <see cref="EntryPathTable"/> has
 /// checked them; file content may be written from any thread.
 /// </summary>
-public sealed class StagingWriter(string root, ExtractionCaps caps)
+/// With <paramref name="readOnlyFiles"/> (zip bundles) files lose every write bit once written: a delta update
+/// hard-links them into later versions, where they share one inode.
+public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnlyFiles = false)
 {
+    private const UnixFileMode WriteBits = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+
     private const UnixFileMode PermissionBits = (UnixFileMode)0x1FF;
     private const UnixFileMode DefaultFileMode = (UnixFileMode)0x1A4; // 0644
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -103,7 +107,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps)
                 throw new PlatformNotSupportedException();
             }
 
-            File.SetUnixFileMode(handle, ((mode ?? DefaultFileMode) & PermissionBits) | OwnerReadWrite);
+            File.SetUnixFileMode(handle, FileModeOf(mode));
             if (modified is { } time)
             {
                 File.SetLastWriteTimeUtc(handle, time.UtcDateTime);
@@ -122,6 +126,37 @@ public sealed class StagingWriter(string root, ExtractionCaps caps)
         }
 
         return (written, crc.GetCurrentHashAsUInt32());
+    }
+
+    /// <summary>
+    /// Hard-links the new file <paramref name="path"/> to <paramref name="existing"/> (same file system). With
+    /// <paramref name="restamp"/> (the file came from a killed attempt) its mode and mtime are set as for a written file;
+    /// without, the inode is shared with a published version and left as it is (its mode and content already match).
+    /// </summary>
+    public void LinkFile(string entry, string path, string existing, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException();
+        }
+
+        try
+        {
+            HardLink.Create(existing, Full(path));
+        }
+        catch (IOException ex)
+        {
+            throw EntryPathPolicy.Refuse(entry, $"the file could not be linked from the previous version: {ex.Message}");
+        }
+
+        if (restamp)
+        {
+            File.SetUnixFileMode(Full(path), FileModeOf(mode));
+            if (modified is { } time)
+            {
+                File.SetLastWriteTimeUtc(Full(path), time.UtcDateTime);
+            }
+        }
     }
 
     /// <summary>Applies directory modes deepest first, so a read-only directory does not block its own children.</summary>
@@ -153,6 +188,12 @@ public sealed class StagingWriter(string root, ExtractionCaps caps)
         {
             throw EntryPathPolicy.Refuse(entry, $"the file could not be created: {ex.Message}");
         }
+    }
+
+    private UnixFileMode FileModeOf(UnixFileMode? mode)
+    {
+        var bits = ((mode ?? DefaultFileMode) & PermissionBits) | UnixFileMode.UserRead;
+        return readOnlyFiles ? bits & ~WriteBits : bits | UnixFileMode.UserWrite;
     }
 
     private string Full(string path) => Path.Join(root, path);

@@ -19,6 +19,8 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
     private readonly IReadOnlyList<ZipEntryRecord> entries;
     private readonly long centralDirectoryOffset;
+    private readonly List<(ZipEntryRecord Entry, string Path, string LinkTarget)> _indexed = [];
+    private ZipReusePlan? _plan;
 
     private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
     {
@@ -54,8 +56,112 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         return new ZipStreamExtractor(entries, directoryOffset);
     }
 
+    /// <summary>Where the central directory starts: every entry's data lies before it.</summary>
+    public long CentralDirectoryOffset => centralDirectoryOffset;
+
+    /// <summary>
+    /// Decides, for a delta update or a resume, which entries <paramref name="trees"/> already hold (files to
+    /// hard-link, symlinks to recreate) and which byte ranges of the archive the rest needs; directories need no
+    /// bytes at all. Returns null when no file or symlink can be reused. Once planned, <see cref="ExtractAsync"/>
+    /// expects a <see cref="RangeSetStream"/> over <see cref="ZipReusePlan.Ranges"/>.
+    /// </summary>
+    public ZipReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees)
+    {
+        ArgumentNullException.ThrowIfNull(trees);
+        var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        var reuse = new Dictionary<ZipEntryRecord, ReusedEntry>(ReferenceEqualityComparer.Instance);
+        var ranges = new List<ObjectRange>();
+        long reusedBytes = 0;
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var entry = ordered[i];
+            CheckSupported(entry);
+            if (entry.IsDirectory)
+            {
+                continue;
+            }
+
+            var path = EntryPathPolicy.Normalize(entry.Name);
+            var found = Find(trees, entry, path);
+            if (found is { } r)
+            {
+                reuse[entry] = r;
+                reusedBytes += entry.UncompressedSize;
+                continue;
+            }
+
+            var end = i + 1 < ordered.Count ? ordered[i + 1].LocalHeaderOffset : centralDirectoryOffset;
+            ranges.Add(new ObjectRange(entry.LocalHeaderOffset, Math.Max(0, Math.Min(end, centralDirectoryOffset) - entry.LocalHeaderOffset)));
+        }
+
+        if (reuse.Count == 0)
+        {
+            return null;
+        }
+
+        _plan = new ZipReusePlan(reuse, ranges, TreeHash(entries), reuse.Count, reusedBytes, ordered.Count(e => !e.IsDirectory) - reuse.Count);
+        return _plan;
+    }
+
     public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
-        EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
+        ExtractAndIndexAsync(archive, target, workers, ct);
+
+    private static ReusedEntry? Find(IReadOnlyList<ExistingTree> trees, ZipEntryRecord entry, string path)
+    {
+        foreach (var tree in trees)
+        {
+            if (entry.IsSymlink)
+            {
+                if (tree.FindSymlinkTarget(entry, path) is { } link)
+                {
+                    return new ReusedEntry(null, link, Restamp: false);
+                }
+            }
+            else if (tree.FindFile(entry, path) is { } file)
+            {
+                return new ReusedEntry(file, null, Restamp: !tree.IsPublished);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>SHA-256 over every entry's name, sizes, CRC-32 and mode in directory order: what a delta publishes in place of the archive's hash.</summary>
+    private static string TreeHash(IReadOnlyList<ZipEntryRecord> records)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var fields = new byte[20];
+        foreach (var e in records)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(e.Name));
+            BinaryPrimitives.WriteInt64LittleEndian(fields, e.UncompressedSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(fields.AsSpan(8), e.Crc32);
+            BinaryPrimitives.WriteInt32LittleEndian(fields.AsSpan(12), e.UnixMode ?? -1);
+            BinaryPrimitives.WriteInt32LittleEndian(fields.AsSpan(16), 0);
+            hash.AppendData(fields);
+        }
+
+        return ZipReusePlan.TreeHashPrefix + Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private async Task ExtractAndIndexAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
+    {
+        if (_plan is not null && archive is not RangeSetStream)
+        {
+            throw new InvalidOperationException("a planned reuse reads from a RangeSetStream over the plan's ranges");
+        }
+
+        _indexed.Clear();
+        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct).ConfigureAwait(false);
+        var index = new List<ZipIndexedEntry>(_indexed.Count);
+        foreach (var (entry, path, link) in _indexed)
+        {
+            var ticks = link.Length == 0 ? File.GetLastWriteTimeUtc(Path.Join(target.Root, path)).Ticks : 0;
+            index.Add(new ZipIndexedEntry(entry.Name, entry.UncompressedSize, entry.Crc32, entry.UnixMode ?? -1, link, ticks));
+        }
+
+        ZipEntryIndex.Write(Path.Join(target.Root, EntryPathPolicy.EntryIndexName), index);
+    }
 
     private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
@@ -66,6 +172,12 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
+            if (_plan is not null && (entry.IsDirectory || _plan.Reuse.ContainsKey(entry)))
+            {
+                ApplyReused(entry, target);
+                continue;
+            }
+
             if (entry.LocalHeaderOffset < position)
             {
                 throw Refuse(entry, $"its data overlaps entry '{EntryPathPolicy.Display(previous!.Name)}' (overlapping entries are not allowed)");
@@ -150,12 +262,35 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
     }
 
-    private static async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
+    /// <summary>A directory (no bytes needed), or a file or symlink the plan found in an <see cref="ExistingTree"/>.</summary>
+    private void ApplyReused(ZipEntryRecord entry, ExtractionTarget target)
+    {
+        var path = EntryPathPolicy.Normalize(entry.Name);
+        if (entry.IsDirectory)
+        {
+            target.CreateDirectory(entry.Name, path, Mode(entry));
+            return;
+        }
+
+        var reused = _plan!.Reuse[entry];
+        if (reused.LinkTarget is { } link)
+        {
+            target.CreateSymlink(entry.Name, path, link);
+            _indexed.Add((entry, path, link));
+            return;
+        }
+
+        target.LinkFile(entry.Name, path, reused.File!, entry.UncompressedSize, reused.Restamp, Mode(entry), entry.Modified);
+        _indexed.Add((entry, path, string.Empty));
+    }
+
+    private async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {
         var path = EntryPathPolicy.Normalize(entry.Name);
         if (!entry.IsDirectory && !entry.IsSymlink && EntryWriterPool.Fits(entry.CompressedSize))
         {
             target.ClaimFile(entry.Name, path);
+            _indexed.Add((entry, path, string.Empty));
             var stored = pool.Rent((int)entry.CompressedSize);
             try
             {
@@ -204,10 +339,13 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 throw Corrupt(entry, "the symlink target's CRC-32 or size does not match the central directory");
             }
 
-            target.CreateSymlink(entry.Name, path, System.Text.Encoding.UTF8.GetString(bytes, 0, read));
+            var link = System.Text.Encoding.UTF8.GetString(bytes, 0, read);
+            target.CreateSymlink(entry.Name, path, link);
+            _indexed.Add((entry, path, link));
         }
         else
         {
+            _indexed.Add((entry, path, string.Empty));
             var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
             EntryWriterPool.Verify(entry.Name, written, crc, entry.UncompressedSize, entry.Crc32);
@@ -239,6 +377,13 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     {
         if (count <= 0)
         {
+            return;
+        }
+
+        if (stream is RangeSetStream ranged)
+        {
+            // Between entries of a delta: the bytes were not fetched.
+            ranged.Skip(count);
             return;
         }
 

@@ -15,4 +15,14 @@ public sealed record BundleResult(
     long Files,
     long Bytes,
     long DownloadMs,
-    long UnpackMs);
+    long UnpackMs)
+{
+    /// <summary>
+    /// Archive bytes a delta update or a resume did not download because the entries were already on disk (the
+    /// archive's length minus the central directory and the ranges fetched); 0 for a full fetch or a reuse.
+    /// </summary>
+    public long DeltaBytesSaved { get; init; }
+
+    /// <summary>Files hard-linked from the published version or a killed attempt instead of downloaded.</summary>
+    public long DeltaFilesReused { get; init; }
+}

@@ -16,7 +16,7 @@ namespace ExtensionCache.Benchmarks;
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkOptions options)
 {
-    private const int LambdaLikeRateMib = 75;
+    internal const int LambdaLikeRateMib = 75;
     private static readonly Approach[] Downloading = [Approach.NaiveUnzip, Approach.NaiveDotnetExtract, Approach.ExtensionCache];
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)

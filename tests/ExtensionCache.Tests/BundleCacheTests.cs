@@ -193,7 +193,7 @@ public sealed class BundleCacheTests : IDisposable
     }
 
     [Fact]
-    public async Task Cancellation_removes_staging_and_writes_a_failed_status()
+    public async Task Cancellation_publishes_nothing_keeps_the_staging_aside_for_a_resume_and_writes_a_failed_status()
     {
         var big = new byte[5_000_000];
         new Random(5).NextBytes(big);
@@ -204,7 +204,12 @@ public sealed class BundleCacheTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _harness.Cache.PrepareAsync(spec, cts.Token));
 
-        _harness.AssertNothingPublished("c");
+        Assert.False(Path.Exists(Path.Join(_harness.Root, "c")));
+        _harness.AssertStagingEmpty();
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StoreFolder)));
+        Assert.True(Directory.Exists(Path.Join(_harness.Root, ".resume", "c")), "a cancelled download's files wait for a resume");
+        Assert.Equal("failed", ReadStatus("c").GetProperty("status").GetString());
+        _harness.AssertOutsideUntouched();
     }
 
     private JsonElement ReadStatus(string name)

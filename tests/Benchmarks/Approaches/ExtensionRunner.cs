@@ -17,6 +17,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
 {
     public const string BundleName = "bench";
     private const string ManifestFileName = ".extension-cache-manifest.json";
+    private const string EntryIndexFileName = ".extension-cache-entries";
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
     public string Root => Path.Combine(scratch.Path, "extension-cache");
@@ -87,7 +88,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
         }
 
         var published = Path.Combine(Root, BundleName);
-        var tree = Directory.Exists(published) ? TreeSummary.Of(published + "/", ManifestFileName) : new TreeSummary(0, 0);
+        var tree = Directory.Exists(published) ? TreeSummary.Of(published + "/", ManifestFileName, EntryIndexFileName) : new TreeSummary(0, 0);
         if (verifyPublished && (tree.Files != bundle.Files || tree.Bytes != bundle.UnpackedBytes))
         {
             error = $"published {tree.Files} files / {tree.Bytes} bytes, expected {bundle.Files} / {bundle.UnpackedBytes}" + (error is null ? string.Empty : "; " + error);

@@ -57,6 +57,11 @@ public sealed class BenchmarkCommand
         Description = "Only generate (cache) the bundles for these options, then exit: lets a later run start measuring at once.",
     };
 
+    private readonly Option<bool> _delta = new("--delta")
+    {
+        Description = "Only the delta case: a node_modules bundle of --size-mb published cold, then refreshed after one file changed; prints bytes sent by nginx and times.",
+    };
+
     private readonly Option<string?> _output = new("--output")
     {
         Description = "Markdown results file (default tests/Benchmarks/results.md, or artifacts/bench/results-quick.md with --quick).",
@@ -66,7 +71,7 @@ public sealed class BenchmarkCommand
     {
         var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap and uncapped) and s3rver on loopback.")
         {
-            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _output,
+            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _delta, _output,
         };
         root.Subcommands.Add(HerdCommand());
         root.SetAction((parse, cancellationToken) =>
@@ -88,8 +93,9 @@ public sealed class BenchmarkCommand
                 ExtensionPath: parse.GetValue(_extension),
                 OutputPath: Path.GetFullPath(output),
                 RepoRoot: repoRoot,
-                PrepareOnly: parse.GetValue(_prepare));
-            return new BenchmarkRun(options).RunAsync(cancellationToken);
+                PrepareOnly: parse.GetValue(_prepare),
+                Delta: parse.GetValue(_delta));
+            return options.Delta ? new DeltaRun(options).RunAsync(cancellationToken) : new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();
     }

@@ -12,4 +12,5 @@ public sealed record BenchmarkOptions(
     string? ExtensionPath,
     string OutputPath,
     string RepoRoot,
-    bool PrepareOnly);
+    bool PrepareOnly,
+    bool Delta = false);

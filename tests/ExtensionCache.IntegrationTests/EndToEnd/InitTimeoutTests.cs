@@ -9,6 +9,8 @@ namespace ExtensionCache.IntegrationTests.EndToEnd;
 /// An INIT that times out in the middle of a download, then the INIT that Lambda retries at the first invoke over
 /// the same /tmp: the real layer and the .NET sample function in the emulator (serve mode), the bundle in s3rver
 /// behind a proxy that sends it at a fixed rate, so the download outlasts the first INIT but fits the retried one.
+/// The retried INIT resumes: it reuses the files the killed one finished (checked by size and CRC-32) and fetches
+/// only the rest, counted at the proxy.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITestOutputHelper output)
@@ -23,7 +25,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
     private const double FunctionTimeoutSeconds = 30;
 
     [Fact]
-    public async Task An_init_timed_out_mid_download_is_retried_at_the_first_invoke_and_leaves_no_staging_or_old_version()
+    public async Task An_init_timed_out_mid_download_is_resumed_at_the_first_invoke_fetching_only_the_remainder_and_leaves_no_staging_or_old_version()
     {
         var zip = LargeBundleArchive.Create(Layout, Work.Combine("bundle"), DataFiles, DataFileBytes);
         var key = $"init-timeout/{Guid.NewGuid():N}.zip";
@@ -78,19 +80,23 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
             var response = body.RootElement;
             Assert.Equal("Hello, retried, from the bundle!", response.GetProperty("greeting").GetString());
             Assert.Equal(Path.Join(root, "sample"), response.GetProperty("bundlePath").GetString());
-            Assert.Equal(bundle.Sha256, response.GetProperty("manifest").GetProperty("sha256").GetString());
+            // A resume never reads the whole archive: the manifest carries the entry-list hash, not the archive's.
+            Assert.StartsWith("entries-", response.GetProperty("manifest").GetProperty("sha256").GetString(), StringComparison.Ordinal);
             Assert.Equal(DataFiles + 1, response.GetProperty("manifest").GetProperty("files").GetInt32());
         }
 
         var retried = emulator.Lines.Skip(started).ToList();
         Assert.Contains(retried, l => l.StartsWith("INIT_START ", StringComparison.Ordinal));
         Assert.DoesNotContain(retried, l => l.StartsWith("INIT_REPORT ", StringComparison.Ordinal));
-        // The retried INIT's extension removed the staging folder the killed one left, then downloaded again.
-        var removedAt = IndexOf(retried, l => IsExtensionStep(l, "removed stale cache entry") && l.Contains($"/{CacheRootSnapshot.StagingFolder}/{staging}", StringComparison.Ordinal));
-        Assert.True(removedAt < IndexOf(retried, l => IsExtensionStep(l, "fetching bundle=sample")), "stale staging is removed before the new download");
+        // The retried INIT's extension kept the killed one's staging for a resume, then fetched only the rest.
+        var keptAt = IndexOf(retried, l => IsExtensionStep(l, "keeping a killed attempt's files for a resume bundle=sample"));
+        Assert.True(keptAt < IndexOf(retried, l => IsExtensionStep(l, "fetching bundle=sample")), "the killed staging is kept before the new download");
+        Assert.Contains(retried, l => IsExtensionStep(l, "delta bundle=sample from=resume"));
         Assert.Contains(retried, l => IsExtensionStep(l, "published bundle=sample"));
-        Output.WriteLine($"proxy sent {proxy.BytesDown} bytes in all for a {bundle.Size}-byte bundle");
-        Assert.True(proxy.BytesDown >= servedInFirstInit + bundle.Size, "the retried INIT downloads the whole bundle again");
+        var servedInRetry = proxy.BytesDown - servedInFirstInit;
+        Output.WriteLine($"proxy sent {servedInRetry} bytes in the retried INIT ({proxy.BytesDown} in all) for a {bundle.Size}-byte bundle");
+        Assert.True(servedInRetry < bundle.Size, "the retried INIT fetches less than the whole object");
+        AssertExactTree(zip, Path.Join(root, "sample"));
 
         // A warm invoke in the same environment, then /tmp: no staging, one store version, the one published.
         var warm = await emulator.InvokeAsync("""{"name":"warm"}""");
@@ -99,9 +105,29 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Output.WriteLine($"after the retried INIT: {final.Bytes} bytes, {final.Entries} entries, store [{string.Join(", ", final.StoreVersions)}] -> {final.PublishedVersion}");
         Assert.Empty(final.Staging);
         Assert.Equal([final.PublishedVersion!], final.StoreVersions);
-        Assert.StartsWith("sample-" + bundle.Sha256[..16], final.PublishedVersion, StringComparison.Ordinal);
+        Assert.StartsWith("sample-entries-", final.PublishedVersion, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Join(root, ".resume", "sample")), "the resume folder goes once the bundle is published");
         using var status = JsonDocument.Parse(File.ReadAllBytes(Path.Join(root, ".status", "sample.json")));
         Assert.Equal("ready", status.RootElement.GetProperty("status").GetString());
+    }
+
+    private static void AssertExactTree(string zipPath, string published)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(zipPath);
+        var expected = zip.Entries.Where(e => !e.FullName.EndsWith('/')).Select(e => e.FullName).Order(StringComparer.Ordinal).ToList();
+        var actual = Directory.EnumerateFiles(published, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(published, f))
+            .Where(f => !f.StartsWith(".extension-cache-", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(expected, actual);
+        foreach (var entry in zip.Entries.Where(e => !e.FullName.EndsWith('/')))
+        {
+            using var stream = entry.Open();
+            using var content = new MemoryStream();
+            stream.CopyTo(content);
+            Assert.True(content.ToArray().AsSpan().SequenceEqual(File.ReadAllBytes(Path.Join(published, entry.FullName))), $"{entry.FullName} differs from the archive");
+        }
     }
 
     private static bool IsExtensionStep(string line, string step) =>

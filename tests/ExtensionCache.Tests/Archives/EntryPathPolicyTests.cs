@@ -22,6 +22,7 @@ public sealed class EntryPathPolicyTests
     [InlineData("a\0b", "NUL")]
     [InlineData(".extension-cache-manifest.json", "reserved")]
     [InlineData("./.extension-cache-manifest.json", "reserved")]
+    [InlineData(".extension-cache-entries", "reserved")]
     public void Refuses_unsafe_names(string name, string rule)
     {
         var error = Assert.Throws<BundleException>(() => EntryPathPolicy.Normalize(name));

@@ -18,6 +18,7 @@ public sealed class LoopbackHttpServer : IDisposable
     private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requests;
+    private long _bytesSent;
     private int _active;
     private int _maxActive;
 
@@ -67,6 +68,9 @@ public sealed class LoopbackHttpServer : IDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>Body bytes the server has sent (the full length of every 200 and 206 it answered).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
     public ConcurrentQueue<string> RangeHeaders { get; } = new();
 
     public void Release() => _release.TrySetResult();
@@ -98,6 +102,7 @@ public sealed class LoopbackHttpServer : IDisposable
             {
                 response.StatusCode = 200;
                 response.ContentLength = content.Length;
+                Interlocked.Add(ref _bytesSent, content.Length);
                 await response.Body.WriteAsync(content);
                 return;
             }
@@ -173,6 +178,7 @@ public sealed class LoopbackHttpServer : IDisposable
             response.StatusCode = 206;
             response.Headers["Content-Range"] = $"bytes {start}-{end}/{content.Length}";
             response.ContentLength = length;
+            Interlocked.Add(ref _bytesSent, length);
             bool truncate;
             lock (TruncateOnceAtOffsets)
             {

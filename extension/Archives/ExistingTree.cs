@@ -1,0 +1,131 @@
+using System.IO.Hashing;
+using System.Text;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>
+/// A folder on disk whose files a zip extraction may hard-link instead of downloading: the currently published
+/// version (trusted through its <see cref="ZipEntryIndex"/>: name, size, CRC-32, mode, link target, plus the size
+/// and mtime the extension left, so a file changed since is not linked) or the staging folder of an attempt that
+/// was killed (trusted only after its size and CRC-32 are checked against the central directory, since its last
+/// file may be partial). A path is reused only when every folder on the way is a real directory in this tree and
+/// the file itself is a regular file, so a link can never reach outside the tree or through a symlink.
+/// </summary>
+public sealed class ExistingTree
+{
+    private readonly Dictionary<string, ZipIndexedEntry>? _index;
+    private readonly Dictionary<string, bool> _safeDirectories = new(StringComparer.Ordinal);
+
+    private ExistingTree(string root, Dictionary<string, ZipIndexedEntry>? index)
+    {
+        Root = root;
+        _index = index;
+    }
+
+    public string Root { get; }
+
+    /// <summary>True for a published version (its index is trusted), false for a killed attempt's staging.</summary>
+    public bool IsPublished => _index is not null;
+
+    /// <summary>The published version at <paramref name="root"/>, or null when it has no readable entry index.</summary>
+    public static ExistingTree? Published(string root) =>
+        ZipEntryIndex.TryRead(Path.Join(root, EntryPathPolicy.EntryIndexName)) is { } index ? new ExistingTree(root, index) : null;
+
+    /// <summary>A killed attempt's staging folder: every file is verified by size and CRC-32 before it is reused.</summary>
+    public static ExistingTree Partial(string root) => new(root, null);
+
+    /// <summary>The file in this tree that holds exactly <paramref name="entry"/>'s content, or null.</summary>
+    public string? FindFile(ZipEntryRecord entry, string path)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (_index is not null
+            && (!_index.TryGetValue(entry.Name, out var known)
+                || known.Size != entry.UncompressedSize
+                || known.Crc32 != entry.Crc32
+                || known.Mode != (entry.UnixMode ?? -1)
+                || known.LinkTarget.Length != 0))
+        {
+            return null;
+        }
+
+        var full = Path.Join(Root, path);
+        if (!ParentsAreDirectories(path))
+        {
+            return null;
+        }
+
+        // One lstat: a symlink shows as a reparse point, so no readlink is needed to refuse it.
+        var info = new FileInfo(full);
+        if (!info.Exists || (info.Attributes & FileAttributes.ReparsePoint) != 0 || info.Length != entry.UncompressedSize)
+        {
+            return null;
+        }
+
+        if (_index is not null)
+        {
+            // Size and mtime as the extension left them: a file written since (by function code) is fetched again.
+            return info.LastWriteTimeUtc.Ticks == _index[entry.Name].FileMtimeTicks ? full : null;
+        }
+
+        return Crc32Of(full) == entry.Crc32 ? full : null;
+    }
+
+    /// <summary>The target of <paramref name="entry"/>'s symlink when this tree has it with the same CRC-32 and size, or null.</summary>
+    public string? FindSymlinkTarget(ZipEntryRecord entry, string path)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        string? target;
+        if (_index is not null)
+        {
+            target = _index.TryGetValue(entry.Name, out var known) && known.Mode == (entry.UnixMode ?? -1) && known.LinkTarget.Length != 0
+                ? known.LinkTarget
+                : null;
+        }
+        else
+        {
+            target = ParentsAreDirectories(path) ? new FileInfo(Path.Join(Root, path)).LinkTarget : null;
+        }
+
+        if (target is null)
+        {
+            return null;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(target);
+        return bytes.Length == entry.UncompressedSize && Crc32.HashToUInt32(bytes) == entry.Crc32 ? target : null;
+    }
+
+    private bool ParentsAreDirectories(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        if (slash < 0)
+        {
+            return true;
+        }
+
+        var parent = path[..slash];
+        if (_safeDirectories.TryGetValue(parent, out var safe))
+        {
+            return safe;
+        }
+
+        var info = new DirectoryInfo(Path.Join(Root, parent));
+        safe = ParentsAreDirectories(parent) && info.Exists && info.LinkTarget is null;
+        _safeDirectories[parent] = safe;
+        return safe;
+    }
+
+    private static uint Crc32Of(string path)
+    {
+        var crc = new Crc32();
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new byte[128 * 1024];
+        int n;
+        while ((n = stream.Read(buffer)) > 0)
+        {
+            crc.Append(buffer.AsSpan(0, n));
+        }
+
+        return crc.GetCurrentHashAsUInt32();
+    }
+}

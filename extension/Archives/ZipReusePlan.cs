@@ -1,0 +1,23 @@
+using ExtensionCache.Extension.Sources;
+
+namespace ExtensionCache.Extension.Archives;
+
+/// <summary>A file to hard-link (and whether to reset its mode and mtime) or a symlink target to recreate.</summary>
+public sealed record ReusedEntry(string? File, string? LinkTarget, bool Restamp);
+
+/// <summary>
+/// What <see cref="ZipStreamExtractor.PlanReuse"/> decided: the entries already on disk, the byte ranges of the
+/// archive the other entries need (each from its local header up to the next entry), and the hash published in
+/// place of the archive's SHA-256, which a delta cannot compute without every byte.
+/// </summary>
+public sealed record ZipReusePlan(
+    IReadOnlyDictionary<ZipEntryRecord, ReusedEntry> Reuse,
+    IReadOnlyList<ObjectRange> Ranges,
+    string TreeHash,
+    int ReusedEntries,
+    long ReusedBytes,
+    int FetchedEntries)
+{
+    /// <summary>Starts the manifest's sha256 field after a delta: it is never an archive hash, so never equals a pin.</summary>
+    public const string TreeHashPrefix = "entries-";
+}
