@@ -6,8 +6,9 @@ using ZstdSharp.Unsafe;
 namespace ExtensionCache.Cli.Packing;
 
 /// <summary>
-/// Writes a deterministic PAX tar (.NET's <see cref="TarWriter"/>; entries built by hand, so no owner, no atime or
-/// ctime from the packing machine) compressed as gzip (one thread; .NET's gzip header carries no time) or zstd
+/// Writes a deterministic GNU tar (.NET's <see cref="TarWriter"/>; entries built by hand, so no owner, atime or
+/// ctime from the packing machine; GNU rather than PAX because .NET names PAX headers after the process id; long
+/// names as GNU 'L' and 'K' records) compressed as gzip (one thread; .NET's gzip header carries no time) or zstd
 /// (every core, level 3, zstd's content checksum in every frame, as the extension requires, and a window well under
 /// its 32 MiB limit).
 /// </summary>
@@ -32,7 +33,7 @@ public static class TarPacker
 
         await using (compressed.ConfigureAwait(false))
         {
-            await using var writer = new TarWriter(compressed, TarEntryFormat.Pax, leaveOpen: true);
+            await using var writer = new TarWriter(compressed, TarEntryFormat.Gnu, leaveOpen: true);
             foreach (var entry in entries)
             {
                 ct.ThrowIfCancellationRequested();
@@ -43,15 +44,16 @@ public static class TarPacker
 
     private static async Task WriteEntryAsync(TarWriter writer, TreeEntry entry, CancellationToken ct)
     {
-        var fixedAttributes = new Dictionary<string, string>();
         switch (entry.Kind)
         {
             case FileKind.Directory:
                 {
-                    var tar = new PaxTarEntry(TarEntryType.Directory, entry.Path + "/", fixedAttributes)
+                    var tar = new GnuTarEntry(TarEntryType.Directory, entry.Path + "/")
                     {
                         Mode = entry.Mode & (UnixFileMode)0x1FF,
                         ModificationTime = DateTimeOffset.UnixEpoch,
+                        AccessTime = DateTimeOffset.UnixEpoch,
+                        ChangeTime = DateTimeOffset.UnixEpoch,
                     };
                     await writer.WriteEntryAsync(tar, ct).ConfigureAwait(false);
                     break;
@@ -59,11 +61,13 @@ public static class TarPacker
 
             case FileKind.Symlink:
                 {
-                    var tar = new PaxTarEntry(TarEntryType.SymbolicLink, entry.Path, fixedAttributes)
+                    var tar = new GnuTarEntry(TarEntryType.SymbolicLink, entry.Path)
                     {
                         LinkName = entry.LinkTarget!,
                         Mode = (UnixFileMode)0x1FF,
                         ModificationTime = DateTimeOffset.UnixEpoch,
+                        AccessTime = DateTimeOffset.UnixEpoch,
+                        ChangeTime = DateTimeOffset.UnixEpoch,
                     };
                     await writer.WriteEntryAsync(tar, ct).ConfigureAwait(false);
                     break;
@@ -83,10 +87,12 @@ public static class TarPacker
 
                     await using (data.ConfigureAwait(false))
                     {
-                        var tar = new PaxTarEntry(TarEntryType.RegularFile, entry.Path, fixedAttributes)
+                        var tar = new GnuTarEntry(TarEntryType.RegularFile, entry.Path)
                         {
                             Mode = entry.Mode & (UnixFileMode)0x1FF,
                             ModificationTime = DateTimeOffset.FromUnixTimeSeconds(entry.MtimeSeconds),
+                            AccessTime = DateTimeOffset.UnixEpoch,
+                            ChangeTime = DateTimeOffset.UnixEpoch,
                             DataStream = data,
                         };
                         await writer.WriteEntryAsync(tar, ct).ConfigureAwait(false);
