@@ -41,7 +41,7 @@ public static class Trees
 
     /// <summary>The pyc headers under <paramref name="tree"/>: each timestamp pyc's recorded source mtime and size against the source file's.</summary>
     public static IReadOnlyList<(string Pyc, uint RecordedMtime, uint RecordedSize, long SourceMtime, long SourceSize)> PycHeaders(string tree) =>
-        [.. Directory.EnumerateFiles(tree, "*.pyc", SearchOption.AllDirectories).Select(pyc =>
+        [.. Directory.EnumerateFiles(tree, "*.pyc", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Select(pyc =>
         {
             var header = File.ReadAllBytes(pyc).AsSpan(0, 16);
             var source = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(pyc)), Path.GetFileName(pyc).Split('.')[0] + ".py");
