@@ -116,7 +116,9 @@ public static class ZipPacker
 
                     var crc = Crc32.HashToUInt32(content);
                     var mode = 0x8000 | ((int)entry.Mode & 0x1FF);
-                    if (!CompressionChoice.ShouldStoreByName(entry.Path) && !CompressionChoice.ProbeSaysStore(content))
+                    // A file no larger than the probe is its own probe: deflated once, kept only if it saves 5 %.
+                    var small = content.Length <= CompressionChoice.ProbeBytes;
+                    if (!CompressionChoice.ShouldStoreByName(entry.Path) && (small || !CompressionChoice.ProbeSaysStore(content)))
                     {
                         var deflated = new MemoryStream(content.Length / 3 + 64);
                         using (var deflate = new DeflateStream(deflated, CompressionLevel.Optimal, leaveOpen: true))
@@ -124,7 +126,7 @@ public static class ZipPacker
                             deflate.Write(content);
                         }
 
-                        if (deflated.Length < content.Length)
+                        if (small ? (double)deflated.Length / Math.Max(1, content.Length) <= CompressionChoice.StoreAboveRatio : deflated.Length < content.Length)
                         {
                             return new Compressed(entry.Path, name, MethodDeflate, crc, content.Length, deflated.ToArray(), mode, entry.MtimeSeconds);
                         }
