@@ -154,5 +154,22 @@ public sealed class PackTests
         Assert.Equal("shared", await File.ReadAllTextAsync(Path.Join(unpacked, "two.txt")));
     }
 
+    [Theory]
+    [InlineData(BundleFormat.Zip)]
+    [InlineData(BundleFormat.TarZst)]
+    public async Task A_cancelled_pack_leaves_no_file_behind(BundleFormat format)
+    {
+        using var temp = new TempDirectory();
+        var tree = Trees.BinaryHeavy(temp.Path);
+        var output = temp.Combine("out");
+        Directory.CreateDirectory(output);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Packer.PackAsync(tree, Path.Join(output, "b.zip"), format, null, cancelled.Token));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+    }
+
     private static string Sha256(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
 }
