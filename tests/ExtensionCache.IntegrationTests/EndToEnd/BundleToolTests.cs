@@ -19,7 +19,7 @@ public sealed class BundleToolTests(LayerFixture layer, S3ServerFixture s3, ITes
     {
         var tree = Path.Combine(Work.Path, "deps");
         CopyTree(Path.Combine(Layout.TestsNodeModules, "lodash"), Path.Combine(tree, "node_modules", "lodash"));
-        var configuration = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))));
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)));
         var tool = Path.Combine(RepositoryRoot.Path, "cli", "bin", configuration!, "net10.0", "extension-cache-bundle.dll");
         var info = ChildProcess.Info("dotnet", tool, "publish", tree, $"s3://{S3ServerFixture.Bucket}/tool/", "--name", "node-deps");
         foreach (var (name, value) in S3.ExtensionEnvironment)
