@@ -74,6 +74,11 @@ public sealed class BenchmarkCommand
             _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _delta, _output,
         };
         root.Subcommands.Add(HerdCommand());
+        var packSize = new Option<int>("--size-mb") { Description = "Unpacked size of the node_modules-like tree in MiB.", DefaultValueFactory = _ => 100 };
+        var packRuns = new Option<int>("--runs") { Description = "Runs; the median is reported.", DefaultValueFactory = _ => 3 };
+        var pack = new Command("pack", "extension-cache-bundle pack vs zip -r -q on the same tree, and the extension unpacking each.") { packSize, packRuns, _seed };
+        pack.SetAction((parse, cancellationToken) => PackBenchmark.RunAsync(parse.GetValue(packSize), Math.Clamp(parse.GetValue(packRuns), 1, 50), parse.GetValue(_seed), cancellationToken));
+        root.Subcommands.Add(pack);
         root.SetAction((parse, cancellationToken) =>
         {
             var quick = parse.GetValue(_quick);
