@@ -14,6 +14,8 @@ public sealed class RefreshScheduler
     /// <summary>The longest wait after failures, in periods.</summary>
     public const int MaxBackoffPeriods = 8;
 
+    private static readonly TimeSpan RunningPoll = TimeSpan.FromSeconds(1);
+
     private readonly List<Entry> entries;
     private readonly Func<BundleSpec, CancellationToken, Task<bool>> check;
     private readonly TimeProvider time;
@@ -80,8 +82,9 @@ public sealed class RefreshScheduler
             TimeSpan wait;
             lock (gate)
             {
-                var due = entries.Where(e => e.Running is null).Select(e => e.NextDue).DefaultIfEmpty(time.GetUtcNow() + TimeSpan.FromSeconds(1)).Min();
-                wait = due - time.GetUtcNow();
+                // A running check sets its next due time when it ends: look again within a second meanwhile.
+                var now = time.GetUtcNow();
+                wait = entries.Select(e => e.Running is null ? e.NextDue - now : RunningPoll).Min();
             }
 
             if (wait > TimeSpan.Zero)
