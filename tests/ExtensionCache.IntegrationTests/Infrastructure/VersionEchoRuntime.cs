@@ -13,6 +13,11 @@ public static class VersionEchoRuntime
         Directory.CreateDirectory(folder);
         var bootstrap = Path.Join(folder, "bootstrap");
         File.WriteAllText(bootstrap, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal).ReplaceLineEndings("\n"));
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
+        }
+
         File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return folder;
