@@ -57,6 +57,12 @@ public sealed class BundleCacheWork : IBundleWork
             published?.DeltaBytesSaved ?? 0,
             1,
             outcome.Failed ? 1 : 0));
+        if (published is not null)
+        {
+            // A download's buffers are not needed until the next one; the extension idles small again.
+            ProcessMemory.Release();
+        }
+
         return !outcome.Failed;
     }
 
