@@ -150,6 +150,10 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         Assert.Equal("stale", status.GetProperty("status").GetString());
         Assert.StartsWith("Extension.", status.GetProperty("errorType").GetString(), StringComparison.Ordinal);
         Assert.Contains(emulator.Lines, l => l.Contains("refresh failed, keeping the published version bundle=data", StringComparison.Ordinal));
+        foreach (var post in emulator.Lines.Where(l => l.StartsWith("REPORT ", StringComparison.Ordinal) && l.Contains("Post Runtime", StringComparison.Ordinal)))
+        {
+            Output.WriteLine("post-runtime (default wait): " + post[post.IndexOf("Post Runtime", StringComparison.Ordinal)..]);
+        }
     }
 
     [Fact]
