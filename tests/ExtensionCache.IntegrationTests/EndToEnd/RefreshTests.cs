@@ -41,7 +41,7 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         var served = S3.BytesServed(key);
         for (var round = 1; round <= 3; round++)
         {
-            for (var i = 0; i < 12; i++)
+            for (var i = 0; i < 15; i++)
             {
                 seen.Add(await InvokeVersionAsync(emulator));
             }
