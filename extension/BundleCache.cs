@@ -68,7 +68,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
                 {
                     if (string.Equals(pin, published.Sha256, StringComparison.OrdinalIgnoreCase))
                     {
-                        return Reused(bundle, published, "sha256 pin equals the published manifest's sha256 (no network call)");
+                        return Reused(bundle, published, "sha256 pin equals the published manifest's sha256 (no network call)", null);
                     }
 
                     log.Info("not reusing", ("bundle", bundle.Name), ("reason", "sha256 pin differs from the published manifest's sha256"));
@@ -78,7 +78,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
                     info = await ProbeAsync(source, ct).ConfigureAwait(false);
                     if (info.VersionId.Length > 0 && info.VersionId == published.Version)
                     {
-                        return Reused(bundle, published, $"source version {info.VersionId} equals the published manifest's version");
+                        return Reused(bundle, published, $"source version {info.VersionId} equals the published manifest's version", time.GetUtcNow());
                     }
 
                     log.Info("not reusing", ("bundle", bundle.Name), ("reason", $"source version {info.VersionId} differs from published {published.Version}"));
@@ -112,6 +112,133 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             staging = KeepForResume(bundle.Name, staging);
             Fail(bundle, staging, FailureKind.BundleFetchFailed, FailureKinds.ForBundle(bundle.Name, "cancelled (shutdown or deadline)"));
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One refresh check of a bundle INIT prepared: a conditional probe; when the source changed, the new version
+    /// is fetched into staging and published by the same atomic swap. Old versions no process uses are removed
+    /// before the download (<see cref="VersionRetention"/>). A failure never touches what is published: the status
+    /// says <c>stale</c> (or stays <c>failed</c> when nothing is published) with the cause, and is returned, not thrown.
+    /// </summary>
+    public async Task<RefreshOutcome> RefreshAsync(BundleSpec bundle, CancellationToken ct)
+    {
+        string? staging = null;
+        var published = _publisher.ReadPublished(bundle.Name);
+        if (published is not null && published.Source != bundle.DisplaySource)
+        {
+            published = null;
+        }
+
+        try
+        {
+            var source = sources.Create(bundle);
+            if (published is not null && await IsUnchangedAsync(source, published.Version, ct).ConfigureAwait(false))
+            {
+                log.Debug("refresh checked", ("bundle", bundle.Name), ("version", published.Version), ("changed", false));
+                WriteCheckedStatus(bundle, published);
+                return RefreshOutcome.Unchanged;
+            }
+
+            var info = await ProbeAsync(source, ct).ConfigureAwait(false);
+            if (published is not null && info.VersionId.Length > 0 && info.VersionId == published.Version)
+            {
+                WriteCheckedStatus(bundle, published);
+                return RefreshOutcome.Unchanged;
+            }
+
+            foreach (var removed in _publisher.Retention.RemoveUnused(bundle.Name, _publisher.CurrentVersion(bundle.Name)))
+            {
+                log.Info("removed old version", ("bundle", bundle.Name), ("store", removed));
+            }
+
+            log.Info("refreshing", ("bundle", bundle.Name), ("from", published?.Version), ("to", info.VersionId), ("bytes", info.Length));
+            var existing = ExistingTrees(bundle, published);
+            staging = _publisher.CreateStaging(bundle.Name);
+            var result = await FetchAndPublishAsync(bundle, source, info, staging, existing, ct).ConfigureAwait(false);
+            staging = null;
+            Publisher.DeleteTree(ResumePath(bundle.Name));
+            return new RefreshOutcome(result, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var error = (ex as BundleException ?? Classify(ex)).ForBundle(bundle.Name);
+            KeepStale(bundle, staging, published, error);
+            return new RefreshOutcome(null, error);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown: the published version is untouched; the half-written staging is kept for a resume.
+            staging = KeepForResume(bundle.Name, staging);
+            if (staging is not null)
+            {
+                Publisher.DeleteTree(staging);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<bool> IsUnchangedAsync(IBundleSource source, string version, CancellationToken ct) =>
+        await _retry.ExecuteAsync(
+            async (_, token) =>
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(ProbeTimeout);
+                return await source.IsUnchangedAsync(version, timeout.Token).ConfigureAwait(false);
+            },
+            $"check {source.DisplayName}",
+            ct).ConfigureAwait(false);
+
+    private void WriteCheckedStatus(BundleSpec bundle, BundleManifest published)
+    {
+        var previous = _publisher.ReadStatus(bundle.Name);
+        _publisher.WriteStatus(new BundleStatus(
+            bundle.Name,
+            BundleStatus.Ready,
+            _publisher.PublishedPath(bundle.Name),
+            previous?.Reused ?? false,
+            null,
+            null,
+            published.Version,
+            published.PublishedAt,
+            time.GetUtcNow()));
+    }
+
+    [SuppressMessage("Design", "CA1031", Justification = "Cleanup after a failed refresh must not hide the failure itself.")]
+    private void KeepStale(BundleSpec bundle, string? staging, BundleManifest? published, BundleException error)
+    {
+        var errorType = error.Kind.ErrorType();
+        log.Warn(
+            "refresh failed, keeping the published version",
+            ("bundle", bundle.Name),
+            ("status", published is null ? BundleStatus.Failed : BundleStatus.Stale),
+            ("version", published?.Version),
+            ("errorType", errorType),
+            ("error", error.Message));
+        try
+        {
+            if (staging is not null)
+            {
+                Publisher.DeleteTree(staging);
+            }
+
+            _publisher.WriteStatus(published is null
+                ? new BundleStatus(bundle.Name, BundleStatus.Failed, null, false, errorType, error.Message, CheckedAt: time.GetUtcNow())
+                : new BundleStatus(
+                    bundle.Name,
+                    BundleStatus.Stale,
+                    _publisher.PublishedPath(bundle.Name),
+                    _publisher.ReadStatus(bundle.Name)?.Reused ?? false,
+                    errorType,
+                    error.Message,
+                    published.Version,
+                    published.PublishedAt,
+                    time.GetUtcNow()));
+        }
+        catch (Exception cleanup)
+        {
+            log.Error("cleanup after failed refresh failed", ("bundle", bundle.Name), ("error", cleanup.Message));
         }
     }
 
@@ -155,12 +282,12 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             $"probe {source.DisplayName}",
             ct).ConfigureAwait(false);
 
-    private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, string reason)
+    private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, string reason, DateTimeOffset? checkedAt)
     {
         var path = _publisher.PublishedPath(bundle.Name);
         Publisher.DeleteTree(ResumePath(bundle.Name));
         log.Info("reusing", ("bundle", bundle.Name), ("path", path), ("version", manifest.Version), ("reason", reason));
-        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, true, null, null));
+        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, true, null, null, manifest.Version, manifest.PublishedAt, checkedAt));
         return new BundleResult(bundle.Name, path, true, reason, manifest.Version, manifest.Sha256, manifest.Files, manifest.Bytes, 0, 0);
     }
 
@@ -361,7 +488,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             time.GetUtcNow());
         var store = _publisher.Publish(bundle.Name, staging, manifest);
         var path = _publisher.PublishedPath(bundle.Name);
-        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, false, null, null));
+        _publisher.WriteStatus(new BundleStatus(bundle.Name, BundleStatus.Ready, path, false, null, null, manifest.Version, manifest.PublishedAt, manifest.PublishedAt));
         var seconds = Math.Max(unpackMs, 1) / 1000.0;
         log.Info(
             "published",
@@ -377,7 +504,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
             ("downloadMs", downloadMs),
             ("unpackMs", unpackMs),
             ("MBps", Math.Round(info.Length / 1e6 / seconds, 1)));
-        return new BundleResult(bundle.Name, path, false, plan is null ? "downloaded" : "delta", info.VersionId, sha, target.Files, target.Bytes, downloadMs, unpackMs)
+        return new BundleResult(bundle.Name, path, false, plan is null ? "downloaded" : "delta", info.VersionId, sha, target.Files, target.Bytes, downloadMs, unpackMs, DownloadedBytes: info.Length - saved)
         {
             DeltaBytesSaved = saved,
             DeltaFilesReused = plan?.ReusedEntries ?? 0,

@@ -12,7 +12,10 @@ internal static partial class BundleListParser
     public const string Variable = "EXTENSION_CACHE_BUNDLES";
     public const int MaxNameLength = BundleNameRule.MaxLength;
 
-    private const string ExpectedEntry = "expected name=uri, uri one of s3://bucket/key[?versionId=...], https://..., http://... or file:///absolute/path, optional #sha256=<64 hex>&format=zip|tar.gz|tar.zst";
+    /// <summary>The longest refresh period accepted: a week.</summary>
+    public const int MaxRefreshSeconds = 604_800;
+
+    private const string ExpectedEntry = "expected name=uri, uri one of s3://bucket/key[?versionId=...], https://..., http://... or file:///absolute/path, optional #sha256=<64 hex>&format=zip|tar.gz|tar.zst&refresh=<seconds>";
     private const string ExpectedFormat = "expected format=zip, tar.gz or tar.zst";
 
     public static IReadOnlyList<BundleSpec> Parse(string? text, List<string> errors)
@@ -86,11 +89,17 @@ internal static partial class BundleListParser
 
         string? sha256 = null;
         BundleFormat? format = null;
+        int? refresh = null;
         var hash = uriText.IndexOf('#', StringComparison.Ordinal);
         if (hash >= 0)
         {
-            ParseFragment(uriText[(hash + 1)..], where, errors, ref sha256, ref format);
+            ParseFragment(uriText[(hash + 1)..], where, errors, ref sha256, ref format, ref refresh);
             uriText = uriText[..hash];
+        }
+
+        if (sha256 is not null && refresh > 0)
+        {
+            errors.Add($"{where}: '#refresh={refresh}' with '#sha256=': a pinned bundle never refreshes (a pin is a version); expected one of the two");
         }
 
         var location = ParseLocation(uriText, where, errors, out var path);
@@ -104,11 +113,11 @@ internal static partial class BundleListParser
         }
 
         return errors.Count == count && location is not null && format is not null
-            ? new BundleSpec(name, location, format.Value, sha256)
+            ? new BundleSpec(name, location, format.Value, sha256, refresh ?? 0, refresh)
             : null;
     }
 
-    private static void ParseFragment(string fragment, string where, List<string> errors, ref string? sha256, ref BundleFormat? format)
+    private static void ParseFragment(string fragment, string where, List<string> errors, ref string? sha256, ref BundleFormat? format, ref int? refresh)
     {
         foreach (var part in fragment.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -119,6 +128,7 @@ internal static partial class BundleListParser
             {
                 case "sha256" when sha256 is not null:
                 case "format" when format is not null:
+                case "refresh" when refresh is not null:
                     errors.Add($"{where}: '#{key}' is given twice; expected it once");
                     break;
                 case "sha256":
@@ -140,8 +150,19 @@ internal static partial class BundleListParser
                     }
 
                     break;
+                case "refresh":
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= MaxRefreshSeconds)
+                    {
+                        refresh = seconds;
+                    }
+                    else
+                    {
+                        errors.Add($"{where}: '#refresh={value}' is not valid; expected a whole number of seconds from 0 (off) to {MaxRefreshSeconds.ToString("N0", CultureInfo.InvariantCulture)}");
+                    }
+
+                    break;
                 default:
-                    errors.Add($"{where}: unknown fragment '#{part}'; expected sha256=<64 hex> and/or format=zip|tar.gz|tar.zst joined with '&'");
+                    errors.Add($"{where}: unknown fragment '#{part}'; expected sha256=<64 hex>, format=zip|tar.gz|tar.zst and/or refresh=<seconds> joined with '&'");
                     break;
             }
         }

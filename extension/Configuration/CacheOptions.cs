@@ -14,7 +14,8 @@ public sealed record CacheOptions(
     ErrorPolicy OnError,
     CacheLimits Limits,
     int VCpus,
-    LogLevel? LogLevel)
+    LogLevel? LogLevel,
+    RefreshOptions Refresh)
 {
     public const string BundlesVariable = BundleListParser.Variable;
 
@@ -57,6 +58,18 @@ public sealed record CacheOptions(
 
     public const string MemoryVariable = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 
+    public const string RefreshVariable = "EXTENSION_CACHE_REFRESH_SECONDS";
+    public const int MaxRefreshSeconds = BundleListParser.MaxRefreshSeconds;
+
+    public const string RefreshWaitVariable = "EXTENSION_CACHE_REFRESH_WAIT_MS";
+    public const int DefaultRefreshWaitMs = 100;
+    public const int MaxRefreshWaitMs = 10_000;
+
+    public const string MetricsVariable = "EXTENSION_CACHE_METRICS";
+
+    public const string InitializationTypeVariable = "AWS_LAMBDA_INITIALIZATION_TYPE";
+    public const string ManagedInstancesType = "lambda-managed-instances";
+
     /// <summary>Lambda gives one vCPU per 1,769 MB, up to 6 at 10,240 MB.</summary>
     public const int MegabytesPerVCpu = 1769;
     public const int MaxVCpus = 6;
@@ -73,7 +86,19 @@ public sealed record CacheOptions(
             return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
         }
 
-        var bundles = BundleListParser.Parse(Read(BundlesVariable), errors);
+        var parsed = BundleListParser.Parse(Read(BundlesVariable), errors);
+        var refreshSeconds = ReadInt(Read(RefreshVariable), RefreshVariable, 0, MaxRefreshSeconds, errors) ?? 0;
+
+        // A fragment wins over the variable; a pinned bundle never refreshes (a pin, like an S3 versionId, is a version).
+        var bundles = parsed.Select(b => b with { RefreshSeconds = IsPinned(b) ? 0 : b.RefreshFromFragment ?? refreshSeconds }).ToList();
+        var refreshWaitMs = ReadInt(Read(RefreshWaitVariable), RefreshWaitVariable, 0, MaxRefreshWaitMs, errors) ?? DefaultRefreshWaitMs;
+        var metrics = Read(MetricsVariable)?.ToLowerInvariant() switch
+        {
+            null or "on" => true,
+            "off" => false,
+            _ => Invalid(errors, MetricsVariable, Read(MetricsVariable), "expected on or off", true),
+        };
+        var managedInstances = string.Equals(Read(InitializationTypeVariable), ManagedInstancesType, StringComparison.OrdinalIgnoreCase);
         var root = CacheRootRule.Resolve(environment(RootVariable), environment(CacheRootRule.TempVariable), errors);
 
         var mode = Read(ModeVariable)?.ToLowerInvariant() switch
@@ -121,7 +146,8 @@ public sealed record CacheOptions(
         }
 
         var limits = new CacheLimits(maxBytes, maxEntries, concurrency, partSizeMb * 1024 * 1024, workers);
-        return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel);
+        var refresh = new RefreshOptions(TimeSpan.FromMilliseconds(refreshWaitMs), metrics, managedInstances);
+        return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel, refresh);
     }
 
     /// <summary>
@@ -139,6 +165,11 @@ public sealed record CacheOptions(
     /// the vCPUs can unpack (~100-250 MB/s of archive per vCPU), and no more: every part in flight is held in memory.
     /// </summary>
     public static int DefaultConcurrency(int vCpus) => Math.Clamp(vCpus * RequestsPerVCpu, MinDefaultConcurrency, MaxDefaultConcurrency);
+
+    private static bool IsPinned(BundleSpec bundle) => bundle.Sha256 is not null || bundle.Location is S3Location { VersionId: not null };
+
+    /// <summary>True when at least one bundle is checked for new versions while the environment lives.</summary>
+    public bool AnyRefresh => Bundles.Any(b => b.Refreshes);
 
     public static string ModeName(CacheMode mode) => mode == CacheMode.Overlap ? "overlap" : "before-register";
 

@@ -13,6 +13,7 @@ public sealed class BundleCacheWork : IBundleWork
 {
     private readonly BundleSourceFactory sources;
     private readonly BundleCache cache;
+    private readonly EmbeddedMetrics metrics;
 
     public BundleCacheWork(CacheOptions options, LifecycleLog log, Func<string, string?> environment)
     {
@@ -20,6 +21,7 @@ public sealed class BundleCacheWork : IBundleWork
         sources = new BundleSourceFactory(environment);
         var sinceStart = TimeSpan.FromMilliseconds(StartupClock.MillisecondsSinceProcessStart() ?? 0);
         cache = new BundleCache(options.Root, options.Limits, log, sources, TimeProvider.System, FetchDeadline.ForInit(environment, TimeProvider.System, sinceStart));
+        metrics = new EmbeddedMetrics(log, options.Refresh.Metrics, TimeProvider.System);
     }
 
     public void PrepareRoot(IReadOnlyList<BundleSpec> bundles) => cache.PrepareRoot(bundles);
@@ -29,13 +31,40 @@ public sealed class BundleCacheWork : IBundleWork
         ArgumentNullException.ThrowIfNull(bundle);
         try
         {
-            await cache.PrepareAsync(bundle, cancellationToken).ConfigureAwait(false);
+            var result = await cache.PrepareAsync(bundle, cancellationToken).ConfigureAwait(false);
+            metrics.Emit(new BundleMetricValues(
+                bundle.Name, "init", result.DownloadedBytes, result.DownloadMs, result.UnpackMs, result.Files, result.Reused, result.DeltaBytesSaved, 0, 0));
             return null;
         }
         catch (BundleException e)
         {
             return new BundleFailure(bundle.Name, e.Kind, e.Reason);
         }
+    }
+
+    public async Task<bool> RefreshAsync(BundleSpec bundle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        var outcome = await cache.RefreshAsync(bundle, cancellationToken).ConfigureAwait(false);
+        var published = outcome.Published;
+        metrics.Emit(new BundleMetricValues(
+            bundle.Name,
+            "refresh",
+            published?.DownloadedBytes ?? 0,
+            published?.DownloadMs ?? 0,
+            published?.UnpackMs ?? 0,
+            published?.Files ?? 0,
+            published is null && !outcome.Failed,
+            published?.DeltaBytesSaved ?? 0,
+            1,
+            outcome.Failed ? 1 : 0));
+        if (published is not null)
+        {
+            // A download's buffers are not needed until the next one; the extension idles small again.
+            ProcessMemory.Release();
+        }
+
+        return !outcome.Failed;
     }
 
     public void Dispose() => sources.Dispose();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Lambda;
@@ -8,15 +9,28 @@ namespace ExtensionCache.Extension.Lifecycle;
 
 /// <summary>
 /// The extension's life: prepare bundles before or after register (by mode), report INIT failures through
-/// init/error, then wait on event/next until SHUTDOWN. Registers for SHUTDOWN only: an extension registered for
-/// INVOKE holds every invoke until it calls next again, which the bundle cache never needs.
+/// init/error, then wait on event/next until SHUTDOWN. Registers for SHUTDOWN only, unless a bundle refreshes on
+/// demand: then also for INVOKE, where a due refresh check starts and the extension calls next again after at most
+/// the refresh wait (the rest goes on in the background). On Managed Instances, where INVOKE cannot be registered,
+/// a timer drives the checks.
 /// </summary>
 public sealed class ExtensionHost(string extensionName, string version, ExtensionsApiClient api, LifecycleLog log, StartupClock clock)
 {
     /// <summary>Consecutive event/next failures tolerated (a connection may die while the sandbox is frozen).</summary>
     private const int NextAttempts = 3;
 
-    private static readonly ExtensionEventType[] Events = [ExtensionEventType.Shutdown];
+    /// <summary>How long a refresh still running at SHUTDOWN may take to remove its staging.</summary>
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromMilliseconds(300);
+
+    private static readonly ExtensionEventType[] ShutdownOnly = [ExtensionEventType.Shutdown];
+    private static readonly ExtensionEventType[] InvokeAndShutdown = [ExtensionEventType.Invoke, ExtensionEventType.Shutdown];
+
+    /// <summary>INVOKE too only when a bundle refreshes and the environment allows it (not on Managed Instances).</summary>
+    public static IReadOnlyList<ExtensionEventType> EventsFor(CacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.AnyRefresh && !options.Refresh.ManagedInstances ? InvokeAndShutdown : ShutdownOnly;
+    }
 
     /// <summary>Configuration was invalid: register (init/error needs an identifier), report every problem, exit 1.</summary>
     public async Task<int> FailConfigurationAsync(IReadOnlyList<string> errors, CancellationToken cancellationToken)
@@ -29,7 +43,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         return await RunGuardedAsync(
             async () =>
             {
-                var registration = await RegisterAsync("none (invalid configuration)", cancellationToken).ConfigureAwait(false);
+                var registration = await RegisterAsync("none (invalid configuration)", ShutdownOnly, cancellationToken).ConfigureAwait(false);
                 return await ReportInitErrorAsync(registration, FailureKind.ConfigInvalid, string.Join("; ", errors), cancellationToken).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
@@ -53,7 +67,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ("bundles", options.Bundles.Count),
             ("root", options.Root),
             ("concurrency", options.Limits.Concurrency),
-            ("partSizeMb", options.Limits.PartSizeBytes / (1024 * 1024)),
+            ("partSizeMb", options.Limits.PartSizeBytes == 0 ? "auto" : (options.Limits.PartSizeBytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture)),
             ("workers", options.Limits.Workers));
         var started = Stopwatch.GetTimestamp();
 
@@ -66,7 +80,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
         }
 
-        var registration = await RegisterAsync(mode, cancellationToken).ConfigureAwait(false);
+        var registration = await RegisterAsync(mode, EventsFor(options), cancellationToken).ConfigureAwait(false);
 
         if (options.Mode == CacheMode.Overlap)
         {
@@ -91,10 +105,52 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ("failed", failures.Count),
             ("totalMs", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
 
-        // Close the sources' connections; their buffers are given back once INIT has ended (first next).
-        work.Dispose();
-        return await WaitForShutdownAsync(registration, cancellationToken).ConfigureAwait(false);
+        if (!options.AnyRefresh)
+        {
+            // Close the sources' connections; their buffers are given back once INIT has ended (first next).
+            work.Dispose();
+            return await WaitForShutdownAsync(registration, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var refreshing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scheduler = new RefreshScheduler(options.Bundles, work.RefreshAsync, TimeProvider.System, log);
+        var driver = options.Refresh.ManagedInstances ? "timer" : "invoke";
+        log.Info(
+            "refresh on",
+            ("bundles", options.Bundles.Where(b => b.Refreshes).Select(b => $"{b.Name}:{b.RefreshSeconds}s").ToArray()),
+            ("driver", driver),
+            ("waitMs", (long)options.Refresh.InvokeWait.TotalMilliseconds));
+        var timer = options.Refresh.ManagedInstances ? RunTimerAsync(scheduler, refreshing.Token) : Task.CompletedTask;
+        try
+        {
+            return await WaitForShutdownAsync(registration, new InvokeRefresh(scheduler, options.Refresh.InvokeWait, refreshing.Token), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A download still running is cancelled; it removes its staging, and the published version stays.
+            await refreshing.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(timer, scheduler.Running()), Task.Delay(ShutdownGrace, CancellationToken.None)).ConfigureAwait(false);
+        }
     }
+
+    private async Task RunTimerAsync(RefreshScheduler scheduler, CancellationToken ct)
+    {
+        try
+        {
+            await scheduler.RunTimerAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutdown.
+        }
+        catch (Exception e)
+        {
+            log.Error("refresh timer stopped", ("error", $"{e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    /// <summary>What an INVOKE does when bundles refresh on demand.</summary>
+    private sealed record InvokeRefresh(RefreshScheduler Scheduler, TimeSpan Wait, CancellationToken Token);
 
     /// <summary>Cleans the cache root; returns why it cannot be used, or null.</summary>
     private string? PrepareRoot(CacheOptions options, IBundleWork work)
@@ -142,13 +198,13 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         }
     }
 
-    private async Task<ExtensionRegistration> RegisterAsync(string mode, CancellationToken cancellationToken)
+    private async Task<ExtensionRegistration> RegisterAsync(string mode, IReadOnlyList<ExtensionEventType> events, CancellationToken cancellationToken)
     {
-        var registration = await api.RegisterAsync(extensionName, Events, cancellationToken).ConfigureAwait(false);
+        var registration = await api.RegisterAsync(extensionName, events, cancellationToken).ConfigureAwait(false);
         log.Info(
             "registered",
             ("name", extensionName),
-            ("events", Events.Select(ExtensionsApiClient.EventName).ToArray()),
+            ("events", events.Select(ExtensionsApiClient.EventName).ToArray()),
             ("mode", mode),
             ("function", registration.FunctionName),
             ("sinceProcessStartMs", StartupClock.MillisecondsSinceProcessStart()),
@@ -164,7 +220,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         return ExitCodes.InitFailed;
     }
 
-    private async Task<int> WaitForShutdownAsync(ExtensionRegistration registration, CancellationToken cancellationToken)
+    private async Task<int> WaitForShutdownAsync(ExtensionRegistration registration, InvokeRefresh? refresh, CancellationToken cancellationToken)
     {
         var trimmed = false;
         var failures = 0;
@@ -199,6 +255,17 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
                     return ExitCodes.Success;
                 case InvokeEvent invoke:
                     log.Debug("invoke", ("requestId", invoke.RequestId));
+                    if (refresh is not null)
+                    {
+                        // The function's invoke runs meanwhile; only what outlasts it is billed. The rest of a
+                        // check goes on in the background, and after a freeze, at the next thaw.
+                        var due = refresh.Scheduler.StartDue(refresh.Token);
+                        if (!due.IsCompleted && refresh.Wait > TimeSpan.Zero)
+                        {
+                            await Task.WhenAny(due, Task.Delay(refresh.Wait, cancellationToken)).ConfigureAwait(false);
+                        }
+                    }
+
                     break;
                 case UnknownEvent unknown:
                     log.Warn("unknown event ignored", ("eventType", unknown.EventType));

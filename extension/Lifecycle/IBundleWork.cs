@@ -13,4 +13,7 @@ public interface IBundleWork : IDisposable
 
     /// <summary>Fetch, unpack, verify and publish one bundle (or reuse it); a failure is returned, not thrown.</summary>
     Task<BundleFailure?> PrepareAsync(BundleSpec bundle, CancellationToken cancellationToken);
+
+    /// <summary>One refresh check of a bundle (see <see cref="BundleCache.RefreshAsync"/>); false when it failed.</summary>
+    Task<bool> RefreshAsync(BundleSpec bundle, CancellationToken cancellationToken);
 }

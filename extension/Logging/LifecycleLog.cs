@@ -74,6 +74,16 @@ public sealed class LifecycleLog
         }
     }
 
+    /// <summary>Writes one line as it is (an Embedded Metric Format object), never interleaved with log lines.</summary>
+    public void WriteRawLine(string line)
+    {
+        lock (gate)
+        {
+            output.WriteLine(line);
+            output.Flush();
+        }
+    }
+
     public void Info(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Info, message, fields);
 
     public void Debug(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Debug, message, fields);

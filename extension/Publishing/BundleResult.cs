@@ -4,6 +4,9 @@ namespace ExtensionCache.Extension.Publishing;
 /// What <see cref="BundleCache.PrepareAsync"/> did for one bundle. <paramref name="DownloadMs"/> is the time until
 /// the last byte arrived; <paramref name="UnpackMs"/> the time until the last entry was written (the two overlap,
 /// since entries are unpacked while the archive streams in). Both are 0 when the bundle was reused.
+/// <paramref name="DownloadedBytes"/> is what came over the network for the archive (0 when reused);
+/// <paramref name="DeltaBytesSaved"/> is what a delta update did not have to download because unchanged entries were
+/// taken from the previous version (0 for a full download). Both feed the metrics.
 /// </summary>
 public sealed record BundleResult(
     string Name,
@@ -15,7 +18,8 @@ public sealed record BundleResult(
     long Files,
     long Bytes,
     long DownloadMs,
-    long UnpackMs)
+    long UnpackMs,
+    long DownloadedBytes = 0)
 {
     /// <summary>
     /// Archive bytes a delta update or a resume did not download because the entries were already on disk (the

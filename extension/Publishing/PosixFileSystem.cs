@@ -17,6 +17,28 @@ internal static partial class PosixFileSystem
         }
     }
 
+    /// <summary>realpath(3): the path with every symlink resolved, or the path itself when it cannot be resolved.</summary>
+    public static string RealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+        {
+            return path;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved) ?? path;
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(resolved);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rename(string oldpath, string newpath);
 }

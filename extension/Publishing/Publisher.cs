@@ -21,6 +21,26 @@ public sealed class Publisher(string root)
 
     public string StatusPath(string name) => _layout.StatusPath(name);
 
+    /// <summary>The old-version policy for refreshes, seeing other processes through /proc.</summary>
+    public VersionRetention Retention { get; } = new(Path.Join(root, StoreFolder), ProcessFileUsage.IsInUse);
+
+    /// <summary>The store folder name <c>&lt;root&gt;/&lt;name&gt;</c> points at, or null when nothing is published.</summary>
+    public string? CurrentVersion(string name) =>
+        new FileInfo(PublishedPath(name)).LinkTarget is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
+
+    /// <summary>The bundle's status file as last written, or null when there is none (or it cannot be read).</summary>
+    public BundleStatus? ReadStatus(string name)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(StatusPath(name)), ContractJsonContext.Default.BundleStatus);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Removes every staging folder and temp link (left by a killed INIT) and every store version no published
     /// link points at, and deletes the status files of <paramref name="names"/>.
@@ -107,7 +127,8 @@ public sealed class Publisher(string root)
     /// Writes the manifest into the staging folder, moves it into the store and swaps the published link to it.
     /// Returns the store folder. The version it replaced stays in the store: a reader that resolved the old link a
     /// moment ago may still be opening files in it. <see cref="CleanRoot"/> removes it at the next start, before
-    /// register, when no function code is running.
+    /// register, when no function code is running, and a refresh removes it before its next download once no
+    /// process uses it (<see cref="VersionRetention"/>).
     /// No fsync/syncfs: every reader is in the same boot (a sandbox reset kills processes, not the kernel, so the
     /// page cache survives), where rename(2) alone makes the complete folder visible at once; a lost boot is a new
     /// execution environment with an empty /tmp. Flushing a bundle of hundreds of MB would only lengthen INIT.

@@ -81,6 +81,28 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
         }
     }
 
+    /// <summary>
+    /// A GET of the last byte with <c>If-None-Match</c> (or <c>If-Modified-Since</c> when the version is a date):
+    /// 304 means unchanged; a server that ignores the condition answers one byte and its version is compared.
+    /// A GET, not a HEAD, because a presigned GET URL does not allow HEAD.
+    /// </summary>
+    public async Task<bool> IsUnchangedAsync(string publishedVersion, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Range = new RangeHeaderValue(null, 1);
+        if (EntityTagHeaderValue.TryParse(publishedVersion, out var etag))
+        {
+            request.Headers.IfNoneMatch.Add(etag);
+        }
+        else if (DateTimeOffset.TryParse(publishedVersion, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var modified))
+        {
+            request.Headers.IfModifiedSince = modified;
+        }
+
+        using var response = await SendAsync(request, ct).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotModified || (publishedVersion.Length > 0 && VersionOf(response) == publishedVersion);
+    }
+
     private static string VersionOf(HttpResponseMessage response) =>
         response.Headers.ETag?.ToString()
         ?? response.Content.Headers.LastModified?.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
@@ -100,7 +122,7 @@ public sealed class HttpBundleSource(HttpClient client, Uri url, string displayN
         }
 
         var status = (int)response.StatusCode;
-        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        if (response.IsSuccessStatusCode || response.StatusCode is HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotModified)
         {
             return response;
         }

@@ -20,4 +20,13 @@ public interface IBundleSource
     /// connection drops; callers check the count they read.
     /// </summary>
     Task<Stream> OpenRangeAsync(SourceInfo probed, long offset, long length, CancellationToken ct);
+
+    /// <summary>
+    /// One conditional check for a refresh: true when the object still has <paramref name="publishedVersion"/> (the
+    /// version a probe gave when it was published). The S3 and HTTP sources ask the server (<c>If-None-Match</c>,
+    /// answered 304, or the versionId); by default, for the file source, a probe compares size and mtime.
+    /// Throws like <see cref="ProbeAsync"/>.
+    /// </summary>
+    async Task<bool> IsUnchangedAsync(string publishedVersion, CancellationToken ct) =>
+        (await ProbeAsync(ct).ConfigureAwait(false)).VersionId == publishedVersion;
 }

@@ -67,6 +67,34 @@ public sealed class S3BundleSource(IAmazonS3 client, string bucket, string key, 
     private static string VersionOf(string? version, string? etag) =>
         string.IsNullOrEmpty(version) || version == "null" ? etag ?? string.Empty : version;
 
+    /// <summary>A HEAD with <c>If-None-Match</c> on the published ETag (unversioned) or compared by versionId.</summary>
+    public async Task<bool> IsUnchangedAsync(string publishedVersion, CancellationToken ct)
+    {
+        var request = new GetObjectMetadataRequest { BucketName = bucket, Key = key, VersionId = versionId };
+        if (publishedVersion.StartsWith('"'))
+        {
+            request.EtagToNotMatch = publishedVersion;
+        }
+
+        try
+        {
+            var meta = await client.GetObjectMetadataAsync(request, ct).ConfigureAwait(false);
+            return VersionOf(meta.VersionId, meta.ETag) == publishedVersion;
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotModified)
+        {
+            return true;
+        }
+        catch (AmazonS3Exception ex)
+        {
+            throw Translate(ex, null);
+        }
+        catch (Amazon.Runtime.AmazonServiceException ex) when (ex.InnerException is IOException or HttpRequestException)
+        {
+            throw new TransientSourceException($"{DisplayName}: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>"bytes first-last/total" → (last, total).</summary>
     private static (long End, long Total)? ParseContentRange(string? contentRange)
     {

@@ -19,13 +19,22 @@ async function waitForBundle(name) {
   while (Date.now() < deadline) {
     if (fs.existsSync(statusPath)) {
       const status = JSON.parse(fs.readFileSync(statusPath, 'utf8'));
-      if (status.status === 'ready') return status.path || path.join(root, name);
+      if (status.status === 'ready' || status.status === 'stale') return status.path || path.join(root, name);
       throw new Error(`Bundle '${name}' failed: ${status.errorType}: ${status.errorMessage} (${statusPath})`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`Bundle '${name}' not ready after ${timeoutMs} ms: no ${statusPath} (is the layer attached, ` +
     `is '${name}' in EXTENSION_CACHE_BUNDLES, is EXTENSION_CACHE_MODE=overlap given enough time?)`);
+}
+
+// Refresh: <root>/<name> is swapped atomically to each new version. Resolve the link once, then read everything
+// from the folder it names, so one read never mixes two versions; a changed folder means a new version. Data can be
+// re-read then; code already require()d (lodash here) stays the version loaded at init until the next cold start.
+function currentVersion(name) {
+  const folder = fs.realpathSync(path.join(root, name));
+  const manifest = JSON.parse(fs.readFileSync(path.join(folder, '.extension-cache-manifest.json'), 'utf8'));
+  return { folder, version: manifest.version, sha256: manifest.sha256 };
 }
 
 function call(method, urlPath, body, headers = {}) {
@@ -58,12 +67,19 @@ async function main() {
   }
 
   let invocationCount = 0;
+  let seen = currentVersion(bundleName);
+  let versionChanges = 0;
   for (;;) {
     const next = await call('GET', '/runtime/invocation/next');
     const requestId = next.headers['lambda-runtime-aws-request-id'];
     try {
       invocationCount += 1;
+      const now = currentVersion(bundleName);
+      if (now.folder !== seen.folder) { seen = now; versionChanges += 1; } // reload data from now.folder here
       const answer = {
+        bundleVersion: seen.version,
+        bundleVersionPath: seen.folder,
+        versionChanges,
         lodashVersion: lodash.VERSION,
         lodashPath: fs.realpathSync(lodashPath),
         bundlePath,

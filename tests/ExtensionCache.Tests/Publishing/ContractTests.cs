@@ -96,7 +96,7 @@ public sealed class ContractTests : IDisposable
 
         using var status = JsonDocument.Parse(File.ReadAllText(_client.Locator.GetStatusPath("deps")));
         Assert.Equal(
-            ["name", "status", "path", "reused", "errorType", "errorMessage"],
+            ["name", "status", "path", "reused", "errorType", "errorMessage", "version", "publishedAt", "checkedAt"],
             status.RootElement.EnumerateObject().Select(p => p.Name));
     }
 

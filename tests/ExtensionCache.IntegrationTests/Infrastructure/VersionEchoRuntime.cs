@@ -1,0 +1,74 @@
+namespace ExtensionCache.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A custom runtime in bash for the refresh tests: at every invoke it resolves <c>&lt;root&gt;/&lt;bundle&gt;</c> once
+/// (as the docs tell functions to), reads <c>version.txt</c> and <c>check.txt</c> from the folder it names and
+/// answers <c>{"version":…,"check":…}</c>; a missing file is a <c>Bundle.Missing</c> error. A bundle built by
+/// <see cref="Archive"/> holds the same version in both files, so an answer whose two values differ is a mixed version.
+/// </summary>
+public static class VersionEchoRuntime
+{
+    public static string Write(string folder, string bundle)
+    {
+        Directory.CreateDirectory(folder);
+        var bootstrap = Path.Join(folder, "bootstrap");
+        File.WriteAllText(bootstrap, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal).ReplaceLineEndings("\n"));
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
+        }
+
+        File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return folder;
+    }
+
+    /// <summary>A zip with <c>version.txt</c>, <c>check.txt</c> (both <paramref name="version"/>) and <paramref name="padding"/> bytes of data.</summary>
+    public static string Archive(string folder, string version, int padding)
+    {
+        var source = Path.Join(folder, $"tree-{version}");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Join(source, "version.txt"), version);
+        File.WriteAllText(Path.Join(source, "check.txt"), version);
+        var data = new byte[padding];
+        Random.Shared.NextBytes(data);
+        File.WriteAllBytes(Path.Join(source, "data.bin"), data);
+        var zip = Path.Join(folder, $"bundle-{version}.zip");
+        System.IO.Compression.ZipFile.CreateFromDirectory(source, zip);
+        return zip;
+    }
+
+    private const string Script = """
+        #!/bin/bash
+        set -u
+        host=${AWS_LAMBDA_RUNTIME_API%:*}
+        port=${AWS_LAMBDA_RUNTIME_API##*:}
+        path=/2018-06-01/runtime/invocation
+        link="${TMPDIR:-/tmp}/extension-cache/@BUNDLE@"
+
+        request() {
+          local body=${3:-}
+          exec 3<>"/dev/tcp/$host/$port" || exit 1
+          printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
+          answer=""
+          IFS= read -r -d '' answer <&3
+          exec 3<&-
+        }
+
+        while true; do
+          request GET "$path/next"
+          [[ $answer =~ [Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d:\ *([0-9a-f-]+) ]] || exit 2
+          id=${BASH_REMATCH[1]}
+          dir=$(readlink -f "$link")
+          version="" check=""
+          [[ -n $dir && -f $dir/version.txt ]] && IFS= read -r version < "$dir/version.txt"
+          [[ -n $dir && -f $dir/check.txt ]] && IFS= read -r check < "$dir/check.txt"
+          if [[ -n $version && -n $check ]]; then
+            request POST "$path/$id/response" "{\"version\":\"$version\",\"check\":\"$check\",\"pid\":$$}"
+          else
+            request POST "$path/$id/error" "{\"errorMessage\":\"missing file under $dir\",\"errorType\":\"Bundle.Missing\"}"
+          fi
+        done
+
+        """;
+}
