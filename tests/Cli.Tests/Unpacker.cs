@@ -59,7 +59,7 @@ public static class Unpacker
     private static Dictionary<string, string> List(string root) =>
         Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
             .Where(p => !IsUnderLink(root, p))
-            .Where(p => Path.GetFileName(p) != ".extension-cache-manifest.json")
+            .Where(p => Path.GetRelativePath(root, p) is not (EntryPathPolicy.ManifestName or EntryPathPolicy.EntryIndexName))
             .ToDictionary(
                 p => Path.GetRelativePath(root, p),
                 p => new FileInfo(p).LinkTarget is not null ? "link" : Directory.Exists(p) ? "dir" : "file",
