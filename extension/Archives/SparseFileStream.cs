@@ -1,3 +1,5 @@
+using ExtensionCache.Extension.Sources;
+
 namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
@@ -5,26 +7,10 @@ namespace ExtensionCache.Extension.Archives;
 /// them, zeros up to the real size. The map was checked (ordered, inside the real size, covering the stored data)
 /// by <see cref="TarHeaderReader"/>; the unpacked-size cap applies to the expanded bytes as they are written.
 /// </summary>
-public sealed class SparseFileStream(Stream stored, IReadOnlyList<SparseSegment> map, long size) : Stream
+public sealed class SparseFileStream(Stream stored, IReadOnlyList<SparseSegment> map, long size) : ReadOnlyStream
 {
     private long _position;
     private int _segment;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -39,9 +25,6 @@ public sealed class SparseFileStream(Stream stored, IReadOnlyList<SparseSegment>
         return data == 0 ? 0 : Advance(stored.Read(buffer[..data]));
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var (hole, data) = Next(buffer.Length);
@@ -54,16 +37,6 @@ public sealed class SparseFileStream(Stream stored, IReadOnlyList<SparseSegment>
 
         return data == 0 ? 0 : Advance(await stored.ReadAsync(buffer[..data], cancellationToken).ConfigureAwait(false));
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>How many zero bytes come next, or else how many stored bytes may be read into a buffer of <paramref name="room"/>.</summary>
     private (int Hole, int Data) Next(int room)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using ExtensionCache.Extension.Failures;
+using ExtensionCache.Extension.Sources;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -499,24 +500,8 @@ public sealed class TarHeaderReader(Stream stream)
     }
 
     /// <summary>The current entry's stored bytes; a short archive is an error, not an early end.</summary>
-    private sealed class EntryData(TarHeaderReader reader) : Stream
+    private sealed class EntryData(TarHeaderReader reader) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             if (reader._remaining <= 0 || buffer.Length == 0)
@@ -528,9 +513,6 @@ public sealed class TarHeaderReader(Stream stream)
             return Took(n);
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (reader._remaining <= 0 || buffer.Length == 0)
@@ -541,16 +523,6 @@ public sealed class TarHeaderReader(Stream stream)
             var n = await reader._stream.ReadAsync(buffer[..(int)Math.Min(buffer.Length, reader._remaining)], cancellationToken).ConfigureAwait(false);
             return Took(n);
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         private int Took(int n)
         {

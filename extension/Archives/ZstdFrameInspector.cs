@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ExtensionCache.Extension.Failures;
+using ExtensionCache.Extension.Sources;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -15,7 +16,7 @@ namespace ExtensionCache.Extension.Archives;
 /// </list>
 /// Hand-written: ZstdSharp does not expose frame headers.
 /// </summary>
-public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Stream
+public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : ReadOnlyStream
 {
     /// <summary>log2 of the largest window accepted: 32 MiB covers every level up to 19 and --ultra -20, and --long=25.</summary>
     public const int MaxWindowLog = 25;
@@ -46,20 +47,6 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Str
         Done,
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -67,27 +54,12 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Str
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override int Read(Span<byte> buffer)
     {
         var n = inner.Read(buffer);
         Inspect(buffer[..n]);
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private void Inspect(ReadOnlySpan<byte> data)
     {

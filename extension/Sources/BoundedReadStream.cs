@@ -1,25 +1,9 @@
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>Reads at most a given number of bytes from an inner stream, which it owns unless <paramref name="leaveOpen"/>.</summary>
-public sealed class BoundedReadStream(Stream inner, long length, IDisposable? owner = null, bool leaveOpen = false) : Stream
+public sealed class BoundedReadStream(Stream inner, long length, IDisposable? owner = null, bool leaveOpen = false) : ReadOnlyStream
 {
     private long _remaining = length;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -33,9 +17,6 @@ public sealed class BoundedReadStream(Stream inner, long length, IDisposable? ow
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_remaining <= 0)
@@ -48,16 +29,6 @@ public sealed class BoundedReadStream(Stream inner, long length, IDisposable? ow
         _remaining -= n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -13,7 +13,7 @@ namespace ExtensionCache.Extension.Sources;
 /// below concurrency × part size. SHA-256 is computed over the bytes as they are consumed.
 /// Only the asynchronous read path is supported: the archive readers are async all the way.
 /// </summary>
-public sealed class ParallelRangeStream : Stream
+public sealed class ParallelRangeStream : ReadOnlyStream
 {
     private readonly IBundleSource _source;
     private readonly SourceInfo _info;
@@ -85,12 +85,6 @@ public sealed class ParallelRangeStream : Stream
     /// <summary>Time from the first request until the last byte of the object arrived.</summary>
     public TimeSpan DownloadTime => _time.GetElapsedTime(_started, _lastByteTimestamp);
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => _length;
 
     public override long Position
@@ -118,11 +112,8 @@ public sealed class ParallelRangeStream : Stream
         return _sha256.GetHashAndReset();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) =>
+    public override int Read(Span<byte> buffer) =>
         throw new NotSupportedException("ParallelRangeStream is read asynchronously only.");
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -152,16 +143,6 @@ public sealed class ParallelRangeStream : Stream
         _position += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -16,7 +16,7 @@ public readonly record struct ObjectRange(long Offset, long Length)
 /// object: the reader moves it forward across what was not fetched with <see cref="Skip"/>, and reads only inside
 /// the ranges. No SHA-256: the object is not read whole.
 /// </summary>
-public sealed class RangeSetStream : Stream
+public sealed class RangeSetStream : ReadOnlyStream
 {
     /// <summary>Ranges at most this far apart are fetched as one.</summary>
     public const long MergeGapBytes = 1024 * 1024;
@@ -69,12 +69,6 @@ public sealed class RangeSetStream : Stream
     /// <summary>The time until the last byte of the last piece consumed arrived.</summary>
     public TimeSpan DownloadTime => Stopwatch.GetElapsedTime(_started, _lastByte);
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => _info.Length;
 
     public override long Position
@@ -110,10 +104,7 @@ public sealed class RangeSetStream : Stream
         _position += count;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("only asynchronous reads are supported");
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override int Read(Span<byte> buffer) => throw new NotSupportedException("only asynchronous reads are supported");
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -152,16 +143,6 @@ public sealed class RangeSetStream : Stream
         _position += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -13,20 +13,8 @@ public static class ManifestEchoRuntime
     public const string CrashPayload = """{"crash":true}""";
 
     /// <summary>Writes <c>bootstrap</c> (mode 0755) into a new function folder and returns the folder.</summary>
-    public static string Write(string folder, string bundle)
-    {
-        Directory.CreateDirectory(folder);
-        var bootstrap = Path.Join(folder, "bootstrap");
-        File.WriteAllText(bootstrap, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal).ReplaceLineEndings("\n"));
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
-        }
-
-        File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        return folder;
-    }
+    public static string Write(string folder, string bundle) =>
+        BootstrapFile.Write(folder, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
 
     private const string Script = """
         #!/bin/bash

@@ -8,20 +8,8 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 /// </summary>
 public static class VersionEchoRuntime
 {
-    public static string Write(string folder, string bundle)
-    {
-        Directory.CreateDirectory(folder);
-        var bootstrap = Path.Join(folder, "bootstrap");
-        File.WriteAllText(bootstrap, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal).ReplaceLineEndings("\n"));
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
-        }
-
-        File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        return folder;
-    }
+    public static string Write(string folder, string bundle) =>
+        BootstrapFile.Write(folder, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
 
     /// <summary>A zip with <c>version.txt</c>, <c>check.txt</c> (both <paramref name="version"/>) and <paramref name="padding"/> bytes of data.</summary>
     public static string Archive(string folder, string version, int padding)

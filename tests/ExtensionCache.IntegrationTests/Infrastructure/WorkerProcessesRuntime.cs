@@ -11,23 +11,10 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 public static class WorkerProcessesRuntime
 {
     /// <summary>Writes <c>bootstrap</c> (mode 0755) into a new function folder and returns the folder.</summary>
-    public static string Write(string folder, string bundle, int workers)
-    {
-        Directory.CreateDirectory(folder);
-        var bootstrap = Path.Join(folder, "bootstrap");
-        File.WriteAllText(bootstrap, Script
+    public static string Write(string folder, string bundle, int workers) =>
+        BootstrapFile.Write(folder, Script
             .Replace("@BUNDLE@", bundle, StringComparison.Ordinal)
-            .Replace("@WORKERS@", workers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .ReplaceLineEndings("\n"));
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("the emulator and its runtimes are Linux only");
-        }
-
-        File.SetUnixFileMode(bootstrap, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        return folder;
-    }
+            .Replace("@WORKERS@", workers.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
     private const string Script = """
         #!/bin/bash
