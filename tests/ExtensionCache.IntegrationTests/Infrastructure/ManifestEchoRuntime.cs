@@ -1,8 +1,8 @@
 namespace ExtensionCache.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A custom runtime in plain bash for the load test: it answers every invoke with the sha256 that the published
-/// bundle's manifest (<c>$TMPDIR/extension-cache/&lt;bundle&gt;/.extension-cache-manifest.json</c>) declares, or a
+/// A custom runtime in plain bash for the load test: it answers every invoke with the version (the object's ETag)
+/// that the published bundle's manifest (<c>$TMPDIR/extension-cache/&lt;bundle&gt;/.extension-cache-manifest.json</c>) declares, or a
 /// <c>Bundle.Missing</c> error when there is none, and exits (a runtime crash, after which Lambda resets the
 /// sandbox and runs INIT again) when the payload contains <c>"crash"</c>. It speaks HTTP/1.0 over bash's own
 /// <c>/dev/tcp</c>, so an invoke forks no process: thousands of invokes stay fast, and the sandbox's memory is
@@ -18,7 +18,7 @@ public static class ManifestEchoRuntime
 
     private const string Script = """
         #!/bin/bash
-        # Load-test runtime: answers with the published manifest's sha256; a "crash" payload makes it exit.
+        # Load-test runtime: answers with the published manifest's version (the object's ETag); a "crash" payload makes it exit.
         set -u
         host=${AWS_LAMBDA_RUNTIME_API%:*}
         port=${AWS_LAMBDA_RUNTIME_API##*:}
@@ -47,8 +47,14 @@ public static class ManifestEchoRuntime
           if [[ -f $manifest ]]; then
             IFS= read -r -d '' text < "$manifest"
           fi
-          if [[ $text =~ \"sha256\":\ *\"([0-9a-f]{64})\" ]]; then
-            request POST "$path/$id/response" "{\"sha256\":\"${BASH_REMATCH[1]}\"}"
+          # The version is the object's ETag, a JSON string holding escaped quotes (\u0022): keep its hex digits.
+          version=""
+          if [[ $text =~ \"version\":\ *\"([^,}]*)\" ]]; then
+            version=${BASH_REMATCH[1]//\\u0022/}
+            version=${version//[^0-9a-f]/}
+          fi
+          if [[ ${#version} -eq 32 ]]; then
+            request POST "$path/$id/response" "{\"version\":\"$version\"}"
           else
             request POST "$path/$id/error" "{\"errorMessage\":\"no manifest at $manifest\",\"errorType\":\"Bundle.Missing\"}"
           fi
