@@ -14,31 +14,17 @@ public static class ManifestEchoRuntime
 
     /// <summary>Writes <c>bootstrap</c> (mode 0755) into a new function folder and returns the folder.</summary>
     public static string Write(string folder, string bundle) =>
-        BootstrapFile.Write(folder, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
+        BootstrapFile.Write(folder, BashRuntimeApi.Splice(Script).Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
 
     private const string Script = """
         #!/bin/bash
         # Load-test runtime: answers with the published manifest's version (the object's ETag); a "crash" payload makes it exit.
         set -u
-        host=${AWS_LAMBDA_RUNTIME_API%:*}
-        port=${AWS_LAMBDA_RUNTIME_API##*:}
-        path=/2018-06-01/runtime/invocation
         manifest="${TMPDIR:-/tmp}/extension-cache/@BUNDLE@/.extension-cache-manifest.json"
 
-        # One HTTP/1.0 exchange (the server closes the connection after its answer): method, path, body -> $answer.
-        request() {
-          local body=${3:-}
-          exec 3<>"/dev/tcp/$host/$port" || exit 1
-          printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
-          answer=""
-          IFS= read -r -d '' answer <&3
-          exec 3<&-
-        }
-
+        @RUNTIME_API@
         while true; do
-          request GET "$path/next"
-          [[ $answer =~ [Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d:\ *([0-9a-f-]+) ]] || exit 2
-          id=${BASH_REMATCH[1]}
+          next_invocation
           payload=${answer#*$'\r\n\r\n'}
           if [[ $payload == *'"crash"'* ]]; then
             exit 3

@@ -9,7 +9,7 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 public static class VersionEchoRuntime
 {
     public static string Write(string folder, string bundle) =>
-        BootstrapFile.Write(folder, Script.Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
+        BootstrapFile.Write(folder, BashRuntimeApi.Splice(Script).Replace("@BUNDLE@", bundle, StringComparison.Ordinal));
 
     /// <summary>A zip with <c>version.txt</c>, <c>check.txt</c> (both <paramref name="version"/>) and <paramref name="padding"/> bytes of data.</summary>
     public static string Archive(string folder, string version, int padding)
@@ -29,24 +29,11 @@ public static class VersionEchoRuntime
     private const string Script = """
         #!/bin/bash
         set -u
-        host=${AWS_LAMBDA_RUNTIME_API%:*}
-        port=${AWS_LAMBDA_RUNTIME_API##*:}
-        path=/2018-06-01/runtime/invocation
         link="${TMPDIR:-/tmp}/extension-cache/@BUNDLE@"
 
-        request() {
-          local body=${3:-}
-          exec 3<>"/dev/tcp/$host/$port" || exit 1
-          printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
-          answer=""
-          IFS= read -r -d '' answer <&3
-          exec 3<&-
-        }
-
+        @RUNTIME_API@
         while true; do
-          request GET "$path/next"
-          [[ $answer =~ [Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d:\ *([0-9a-f-]+) ]] || exit 2
-          id=${BASH_REMATCH[1]}
+          next_invocation
           dir=$(readlink -f "$link")
           version="" check=""
           [[ -n $dir && -f $dir/version.txt ]] && IFS= read -r version < "$dir/version.txt"
