@@ -8,7 +8,8 @@ namespace ExtensionCache.IntegrationTests.EndToEnd;
 /// <summary>
 /// An INIT that times out in the middle of a download, then the INIT that Lambda retries at the first invoke over
 /// the same /tmp: the real layer and the .NET sample function in the emulator (serve mode), the bundle in s3rver
-/// behind a proxy that sends it at a fixed rate, so the download outlasts the first INIT but fits the retried one.
+/// behind a proxy that sends a little over half of it and then holds the rest until the first INIT has timed out, so
+/// the killed INIT has finished some files whatever the machine's speed.
 /// The retried INIT resumes: it reuses the files the killed one finished (checked by size and CRC-32) and fetches
 /// only the rest, counted at the proxy.
 /// </summary>
@@ -16,12 +17,14 @@ namespace ExtensionCache.IntegrationTests.EndToEnd;
 public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITestOutputHelper output)
     : EndToEndTestBase(layer, s3, output)
 {
-    // 12 × 512 KiB of incompressible data at 1 MiB/s: the download needs at least 6 s; the first INIT gets 2.5 s (the
-    // extension logs "fetching" within a few hundred ms of its start), the retried one the function timeout of 30 s.
+    // 12 × 512 KiB of incompressible data in 1 MiB parts, 2 in flight; the proxy sends 3.5 MiB at 4 MiB/s (the tail the
+    // extension probes and at least the first two parts) and holds the rest. The first INIT gets 5 s, which leaves
+    // seconds to unpack the parts it has; the retried one gets the function timeout of 30 s.
     private const int DataFiles = 12;
     private const int DataFileBytes = 512 * 1024;
-    private const long ProxyBytesPerSecond = 1024 * 1024;
-    private const double InitTimeoutSeconds = 2.5;
+    private const long ProxyBytesPerSecond = 4 * 1024 * 1024;
+    private const long ProxyHoldAfterBytes = 3584 * 1024;
+    private const double InitTimeoutSeconds = 5;
     private const double FunctionTimeoutSeconds = 30;
 
     [Fact]
@@ -30,7 +33,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         var zip = LargeBundleArchive.Create(Layout, Work.Combine("bundle"), DataFiles, DataFileBytes);
         var key = $"init-timeout/{Guid.NewGuid():N}.zip";
         var bundle = new UploadedBundle(await S3.UploadAsync(key, zip), key, BundleArchives.Sha256(zip), new FileInfo(zip).Length);
-        await using var proxy = ThrottlingTcpProxy.Start(new Uri(S3.ExtensionEnvironment["AWS_ENDPOINT_URL_S3"]), ProxyBytesPerSecond);
+        await using var proxy = ThrottlingTcpProxy.Start(new Uri(S3.ExtensionEnvironment["AWS_ENDPOINT_URL_S3"]), ProxyBytesPerSecond, ProxyHoldAfterBytes);
         var tmp = NewTmp("env");
         var root = Path.Join(tmp, "extension-cache");
         var request = new ServeModeRequest
@@ -67,11 +70,12 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Assert.StartsWith("sample-", staging, StringComparison.Ordinal);
         var (stagedBytes, _) = CacheRootSnapshot.Footprint(Path.Join(root, CacheRootSnapshot.StagingFolder, staging));
         Output.WriteLine($"left by the timed-out INIT: staging {staging} with {stagedBytes} bytes; store [{string.Join(", ", afterTimeout.StoreVersions)}]");
-        Assert.InRange(stagedBytes, 0, (long)DataFiles * DataFileBytes - 1);
+        Assert.InRange(stagedBytes, DataFileBytes, (long)DataFiles * DataFileBytes - 1);
         Assert.Null(afterTimeout.PublishedVersion);
         Assert.Empty(afterTimeout.StoreVersions);
 
         // The first invoke retries INIT (Lambda does it under the function timeout) and then answers from the bundle.
+        proxy.Release();
         var started = emulator.LineCount;
         var answer = await emulator.InvokeAsync("""{"name":"retried"}""");
         Assert.False(answer.IsError, $"the invoke after the INIT timeout failed: {answer.Body}");

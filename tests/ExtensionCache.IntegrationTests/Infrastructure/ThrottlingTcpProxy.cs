@@ -8,7 +8,9 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 /// <summary>
 /// A loopback TCP proxy in front of a real server (s3rver) that passes requests through untouched and sends the
 /// answers back at a fixed total rate, so a download takes a known minimum time. It relays bytes, not HTTP, so
-/// the client's SigV4 signature (over the Host header it sent) still verifies at the server.
+/// the client's SigV4 signature (over the Host header it sent) still verifies at the server. It can also hold the
+/// answers after a given number of bytes until <see cref="Release"/>, so a download is known to be part-done when
+/// something else (an INIT timeout) happens, however slow the machine.
 /// </summary>
 public sealed class ThrottlingTcpProxy : IAsyncDisposable
 {
@@ -17,6 +19,8 @@ public sealed class ThrottlingTcpProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Uri _upstream;
     private readonly long _bytesPerSecond;
+    private readonly long _holdAfterBytes;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly List<Task> _connections = [];
@@ -24,10 +28,11 @@ public sealed class ThrottlingTcpProxy : IAsyncDisposable
     private long _bytesDown;
     private Task _accepting = Task.CompletedTask;
 
-    private ThrottlingTcpProxy(Uri upstream, long bytesPerSecond)
+    private ThrottlingTcpProxy(Uri upstream, long bytesPerSecond, long holdAfterBytes)
     {
         _upstream = upstream;
         _bytesPerSecond = bytesPerSecond;
+        _holdAfterBytes = holdAfterBytes;
     }
 
     /// <summary><c>http://127.0.0.1:port</c> of the proxy.</summary>
@@ -36,16 +41,23 @@ public sealed class ThrottlingTcpProxy : IAsyncDisposable
     /// <summary>Bytes sent from the server to clients so far.</summary>
     public long BytesDown => Interlocked.Read(ref _bytesDown);
 
-    /// <summary>Starts relaying to <paramref name="upstream"/> (host and port), answers at <paramref name="bytesPerSecond"/> in total.</summary>
-    public static ThrottlingTcpProxy Start(Uri upstream, long bytesPerSecond)
+    /// <summary>
+    /// Starts relaying to <paramref name="upstream"/> (host and port), answers at <paramref name="bytesPerSecond"/> in
+    /// total; once <paramref name="holdAfterBytes"/> have been sent, the answers wait for <see cref="Release"/>.
+    /// </summary>
+    public static ThrottlingTcpProxy Start(Uri upstream, long bytesPerSecond, long holdAfterBytes = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentOutOfRangeException.ThrowIfLessThan(bytesPerSecond, 1);
-        var proxy = new ThrottlingTcpProxy(upstream, bytesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfLessThan(holdAfterBytes, 1);
+        var proxy = new ThrottlingTcpProxy(upstream, bytesPerSecond, holdAfterBytes);
         proxy._listener.Start();
         proxy._accepting = proxy.AcceptAsync();
         return proxy;
     }
+
+    /// <summary>Lets held answers go on (at the fixed rate).</summary>
+    public void Release() => _released.TrySetResult();
 
     public async ValueTask DisposeAsync()
     {
@@ -121,6 +133,11 @@ public sealed class ThrottlingTcpProxy : IAsyncDisposable
             {
                 if (throttle)
                 {
+                    if (BytesDown + read > _holdAfterBytes)
+                    {
+                        await _released.Task.WaitAsync(_stop.Token);
+                    }
+
                     await WaitForSlotAsync(read);
                     Interlocked.Add(ref _bytesDown, read);
                 }
