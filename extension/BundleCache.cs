@@ -426,7 +426,7 @@ public sealed class BundleCache(string root, CacheLimits limits, LifecycleLog lo
         }
 
         var extractor = await ArchiveExtractor.OpenAsync(bundle, source, info, caps, _retry, ct).ConfigureAwait(false);
-        var plan = existing.Count > 0 && extractor is ZipStreamExtractor zip ? zip.PlanReuse(existing) : null;
+        var plan = existing.Count > 0 && extractor is ZipStreamExtractor zip ? zip.PlanReuse(existing, limits.Workers) : null;
         string sha;
         long saved = 0;
         if (plan is not null)

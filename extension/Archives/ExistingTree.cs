@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
 
@@ -9,12 +10,13 @@ namespace ExtensionCache.Extension.Archives;
 /// and mtime the extension left, so a file changed since is not linked) or the staging folder of an attempt that
 /// was killed (trusted only after its size and CRC-32 are checked against the central directory, since its last
 /// file may be partial). A path is reused only when every folder on the way is a real directory in this tree and
-/// the file itself is a regular file, so a link can never reach outside the tree or through a symlink.
+/// the file itself is a regular file, so a link can never reach outside the tree or through a symlink. Lookups may
+/// run on several threads at once.
 /// </summary>
 public sealed class ExistingTree
 {
     private readonly Dictionary<string, ZipIndexedEntry>? _index;
-    private readonly Dictionary<string, bool> _safeDirectories = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _safeDirectories = new(StringComparer.Ordinal);
 
     private ExistingTree(string root, Dictionary<string, ZipIndexedEntry>? index)
     {
@@ -34,8 +36,11 @@ public sealed class ExistingTree
     /// <summary>A killed attempt's staging folder: every file is verified by size and CRC-32 before it is reused.</summary>
     public static ExistingTree Partial(string root) => new(root, null);
 
-    /// <summary>The file in this tree that holds exactly <paramref name="entry"/>'s content, or null.</summary>
-    public string? FindFile(ZipEntryRecord entry, string path)
+    /// <summary>
+    /// The file in this tree that holds exactly <paramref name="entry"/>'s content, with its mtime in ticks (which a
+    /// hard link to it shares), or null.
+    /// </summary>
+    public (string Path, long MtimeTicks)? FindFile(ZipEntryRecord entry, string path)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (_index is not null
@@ -61,13 +66,14 @@ public sealed class ExistingTree
             return null;
         }
 
+        var ticks = info.LastWriteTimeUtc.Ticks;
         if (_index is not null)
         {
             // Size and mtime as the extension left them: a file written since (by function code) is fetched again.
-            return info.LastWriteTimeUtc.Ticks == _index[entry.Name].FileMtimeTicks ? full : null;
+            return ticks == _index[entry.Name].FileMtimeTicks ? (full, ticks) : null;
         }
 
-        return Crc32Of(full) == entry.Crc32 ? full : null;
+        return Crc32Of(full) == entry.Crc32 ? (full, ticks) : null;
     }
 
     /// <summary>The target of <paramref name="entry"/>'s symlink when this tree has it with the same CRC-32 and size, or null.</summary>
@@ -109,8 +115,9 @@ public sealed class ExistingTree
             return safe;
         }
 
+        // One lstat: a symlink to a folder shows as a reparse point.
         var info = new DirectoryInfo(Path.Join(Root, parent));
-        safe = ParentsAreDirectories(parent) && info.Exists && info.LinkTarget is null;
+        safe = ParentsAreDirectories(parent) && info.Exists && (info.Attributes & FileAttributes.ReparsePoint) == 0;
         _safeDirectories[parent] = safe;
         return safe;
     }

@@ -4,8 +4,9 @@ namespace ExtensionCache.Extension.Archives;
 /// Where an archive reader puts checked entries: a fresh staging folder. Each entry's path is claimed in the
 /// <see cref="EntryPathTable"/> (the security invariant), counted against the <see cref="ExtractionCaps"/>, and
 /// only then created by the <see cref="StagingWriter"/>. Paths are claimed by one thread (the archive reader,
-/// in archive order); the content of a claimed file may be written from any thread
-/// (<see cref="WriteClaimedFileAsync"/>), which is how <see cref="EntryWriterPool"/> writes small files in parallel.
+/// in archive order); the content of a claimed file may be written or linked from any thread
+/// (<see cref="WriteClaimedFileAsync"/>, <see cref="LinkClaimedFile"/>), which is how <see cref="EntryWriterPool"/>
+/// writes small files, and a delta links unchanged ones, in parallel.
 /// </summary>
 public sealed class ExtractionTarget
 {
@@ -87,15 +88,21 @@ public sealed class ExtractionTarget
     }
 
     /// <summary>
-    /// Claims <paramref name="path"/> like <see cref="ClaimFile"/> and hard-links it to <paramref name="existing"/>, a
-    /// verified file of an <see cref="ExistingTree"/>; its <paramref name="size"/> counts against the byte cap.
+    /// Claims <paramref name="path"/> like <see cref="ClaimFile"/> for a file that <see cref="LinkClaimedFile"/> will
+    /// hard-link from an <see cref="ExistingTree"/>; its <paramref name="size"/> counts against the byte cap.
     /// </summary>
-    public void LinkFile(string entry, string path, string existing, long size, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
+    public void ClaimLinkedFile(string entry, string path, long size)
     {
         ClaimFile(entry, path);
         Caps.CountBytes(entry, size);
-        _writer.LinkFile(entry, path, existing, restamp, mode, modified);
     }
+
+    /// <summary>
+    /// Hard-links a path claimed by <see cref="ClaimLinkedFile"/> to <paramref name="existing"/>, a verified file
+    /// of an <see cref="ExistingTree"/>; safe from any thread.
+    /// </summary>
+    public void LinkClaimedFile(string entry, string path, string existing, bool restamp, UnixFileMode? mode, DateTimeOffset? modified) =>
+        _writer.LinkFile(entry, path, existing, restamp, mode, modified);
 
     /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>
     public Task<(long Written, uint Crc)> WriteClaimedFileAsync(

@@ -2,8 +2,11 @@ using ExtensionCache.Extension.Sources;
 
 namespace ExtensionCache.Extension.Archives;
 
-/// <summary>A file to hard-link (and whether to reset its mode and mtime) or a symlink target to recreate.</summary>
-public sealed record ReusedEntry(string? File, string? LinkTarget, bool Restamp);
+/// <summary>
+/// An entry's normalized <paramref name="Path"/> and what is already on disk for it: a file to hard-link (its mtime,
+/// and whether to reset its mode and mtime) or a symlink target to recreate.
+/// </summary>
+public sealed record ReusedEntry(string Path, string? File, long FileMtimeTicks, string? LinkTarget, bool Restamp);
 
 /// <summary>
 /// What <see cref="ZipStreamExtractor.PlanReuse"/> decided: the entries already on disk, the byte ranges of the

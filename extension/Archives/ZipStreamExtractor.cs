@@ -19,7 +19,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
     private readonly IReadOnlyList<ZipEntryRecord> entries;
     private readonly long centralDirectoryOffset;
-    private readonly List<(ZipEntryRecord Entry, string Path, string LinkTarget)> _indexed = [];
+    // Per file or symlink published: the entry, its path, its link target ("" for a file) and, for a file whose mtime
+    // is already known (linked unchanged from the published version), that mtime; otherwise it is read back.
+    private readonly List<(ZipEntryRecord Entry, string Path, string LinkTarget, long? MtimeTicks)> _indexed = [];
     private ZipReusePlan? _plan;
 
     private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
@@ -63,27 +65,41 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     /// Decides, for a delta update or a resume, which entries <paramref name="trees"/> already hold (files to
     /// hard-link, symlinks to recreate) and which byte ranges of the archive the rest needs; directories need no
     /// bytes at all. Returns null when no file or symlink can be reused. Once planned, <see cref="ExtractAsync"/>
-    /// expects a <see cref="RangeSetStream"/> over <see cref="ZipReusePlan.Ranges"/>.
+    /// expects a <see cref="RangeSetStream"/> over <see cref="ZipReusePlan.Ranges"/>. The trees are searched on
+    /// <paramref name="workers"/> threads: on a bundle of tens of thousands of files the lookups (an lstat each)
+    /// are most of a delta's time.
     /// </summary>
-    public ZipReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees)
+    public ZipReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers)
     {
         ArgumentNullException.ThrowIfNull(trees);
         var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        foreach (var entry in ordered)
+        {
+            CheckSupported(entry);
+        }
+
+        var found = new ReusedEntry?[ordered.Count];
+        RunParallel(ordered.Count, workers, i =>
+        {
+            var entry = ordered[i];
+            if (!entry.IsDirectory)
+            {
+                found[i] = Find(trees, entry, EntryPathPolicy.Normalize(entry.Name));
+            }
+        });
+
         var reuse = new Dictionary<ZipEntryRecord, ReusedEntry>(ReferenceEqualityComparer.Instance);
         var ranges = new List<ObjectRange>();
         long reusedBytes = 0;
         for (var i = 0; i < ordered.Count; i++)
         {
             var entry = ordered[i];
-            CheckSupported(entry);
             if (entry.IsDirectory)
             {
                 continue;
             }
 
-            var path = EntryPathPolicy.Normalize(entry.Name);
-            var found = Find(trees, entry, path);
-            if (found is { } r)
+            if (found[i] is { } r)
             {
                 reuse[entry] = r;
                 reusedBytes += entry.UncompressedSize;
@@ -114,12 +130,12 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             {
                 if (tree.FindSymlinkTarget(entry, path) is { } link)
                 {
-                    return new ReusedEntry(null, link, Restamp: false);
+                    return new ReusedEntry(path, null, 0, link, Restamp: false);
                 }
             }
             else if (tree.FindFile(entry, path) is { } file)
             {
-                return new ReusedEntry(file, null, Restamp: !tree.IsPublished);
+                return new ReusedEntry(path, file.Path, file.MtimeTicks, null, Restamp: !tree.IsPublished);
             }
         }
 
@@ -152,31 +168,37 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
 
         _indexed.Clear();
-        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct).ConfigureAwait(false);
+        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, workers, ct), ct).ConfigureAwait(false);
         var index = new List<ZipIndexedEntry>(_indexed.Count);
-        foreach (var (entry, path, link) in _indexed)
+        foreach (var (entry, path, link, known) in _indexed)
         {
-            var ticks = link.Length == 0 ? File.GetLastWriteTimeUtc(Path.Join(target.Root, path)).Ticks : 0;
+            var ticks = link.Length != 0 ? 0 : known ?? File.GetLastWriteTimeUtc(Path.Join(target.Root, path)).Ticks;
             index.Add(new ZipIndexedEntry(entry.Name, entry.UncompressedSize, entry.Crc32, entry.UnixMode ?? -1, link, ticks));
         }
 
         ZipEntryIndex.Write(Path.Join(target.Root, EntryPathPolicy.EntryIndexName), index);
     }
 
-    private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
+    private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, int workers, CancellationToken ct)
     {
         var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         long position = 0;
         ZipEntryRecord? previous = null;
         var header = new byte[LocalFileHeader.Size];
+        // Files of a delta claimed in archive order, linked in batches on the workers' threads (a link is a
+        // syscall, tens of thousands of them on a node_modules bundle); a batch runs while the next fetched
+        // entry's bytes are still on their way.
+        var links = new List<(ZipEntryRecord Entry, ReusedEntry Reused)>();
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
             if (_plan is not null && (entry.IsDirectory || _plan.Reuse.ContainsKey(entry)))
             {
-                ApplyReused(entry, target);
+                ApplyReused(entry, target, links);
                 continue;
             }
+
+            LinkAll(links, target, workers);
 
             if (entry.LocalHeaderOffset < position)
             {
@@ -203,6 +225,37 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             await ExtractEntryAsync(archive, entry, target, pool, ct).ConfigureAwait(false);
             position = dataEnd;
             previous = entry;
+        }
+
+        LinkAll(links, target, workers);
+    }
+
+    private static void LinkAll(List<(ZipEntryRecord Entry, ReusedEntry Reused)> links, ExtractionTarget target, int workers)
+    {
+        RunParallel(links.Count, workers, i =>
+        {
+            var (entry, reused) = links[i];
+            target.LinkClaimedFile(entry.Name, reused.Path, reused.File!, reused.Restamp, Mode(entry), entry.Modified);
+        });
+        links.Clear();
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0..count-1 on up to <paramref name="workers"/> threads; the first failure is rethrown as itself.</summary>
+    private static void RunParallel(int count, int workers, Action<int> body)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, workers) }, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            throw;
         }
     }
 
@@ -262,26 +315,30 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
     }
 
-    /// <summary>A directory (no bytes needed), or a file or symlink the plan found in an <see cref="ExistingTree"/>.</summary>
-    private void ApplyReused(ZipEntryRecord entry, ExtractionTarget target)
+    /// <summary>
+    /// A directory (no bytes needed), or a file or symlink the plan found in an <see cref="ExistingTree"/>: a file is
+    /// claimed here and queued in <paramref name="links"/>.
+    /// </summary>
+    private void ApplyReused(ZipEntryRecord entry, ExtractionTarget target, List<(ZipEntryRecord Entry, ReusedEntry Reused)> links)
     {
-        var path = EntryPathPolicy.Normalize(entry.Name);
         if (entry.IsDirectory)
         {
-            target.CreateDirectory(entry.Name, path, Mode(entry));
+            target.CreateDirectory(entry.Name, EntryPathPolicy.Normalize(entry.Name), Mode(entry));
             return;
         }
 
         var reused = _plan!.Reuse[entry];
+        var path = reused.Path;
         if (reused.LinkTarget is { } link)
         {
             target.CreateSymlink(entry.Name, path, link);
-            _indexed.Add((entry, path, link));
+            _indexed.Add((entry, path, link, null));
             return;
         }
 
-        target.LinkFile(entry.Name, path, reused.File!, entry.UncompressedSize, reused.Restamp, Mode(entry), entry.Modified);
-        _indexed.Add((entry, path, string.Empty));
+        target.ClaimLinkedFile(entry.Name, path, entry.UncompressedSize);
+        links.Add((entry, reused));
+        _indexed.Add((entry, path, string.Empty, reused.Restamp ? null : reused.FileMtimeTicks));
     }
 
     private async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
@@ -290,7 +347,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         if (!entry.IsDirectory && !entry.IsSymlink && EntryWriterPool.Fits(entry.CompressedSize))
         {
             target.ClaimFile(entry.Name, path);
-            _indexed.Add((entry, path, string.Empty));
+            _indexed.Add((entry, path, string.Empty, null));
             var stored = pool.Rent((int)entry.CompressedSize);
             try
             {
@@ -341,11 +398,11 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
             var link = System.Text.Encoding.UTF8.GetString(bytes, 0, read);
             target.CreateSymlink(entry.Name, path, link);
-            _indexed.Add((entry, path, link));
+            _indexed.Add((entry, path, link, null));
         }
         else
         {
-            _indexed.Add((entry, path, string.Empty));
+            _indexed.Add((entry, path, string.Empty, null));
             var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
             EntryWriterPool.Verify(entry.Name, written, crc, entry.UncompressedSize, entry.Crc32);

@@ -53,6 +53,36 @@ public sealed class ZipDeltaTests : IDisposable
     }
 
     [Fact]
+    public async Task A_delta_over_many_folders_on_four_workers_links_every_unchanged_file_and_fetches_the_changed_ones()
+    {
+        using var harness = new CacheHarness(_harness.Limits with { Workers = 4 });
+        var v1 = Enumerable.Range(0, 600)
+            .Select(i => ArchiveEntry.File($"node_modules/p{i % 60:00}/lib/{i / 60}/f{i:000}.js", $"module {i}"))
+            .ToList();
+        using var server = new LoopbackHttpServer(ArchiveBuilder.Zip(v1), "\"v1\"");
+        var spec = CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip);
+        var first = await harness.PrepareAsync(spec);
+        var oldVersion = Resolve(first.PublishedPath);
+
+        // One changed file early, one late, so links run in a batch before each fetched entry and after the last.
+        var v2 = v1.ToList();
+        v2[5] = ArchiveEntry.File(v1[5].Name, "changed early");
+        v2[590] = ArchiveEntry.File(v1[590].Name, "changed late");
+        server.Content = ArchiveBuilder.Zip(v2);
+        server.ETag = "\"v2\"";
+        var second = await harness.PrepareAsync(spec);
+
+        Assert.Equal("delta", second.ReuseReason);
+        Assert.Equal(598, second.DeltaFilesReused);
+        AssertExactTree(v2, second.PublishedPath);
+        for (var i = 0; i < v1.Count; i++)
+        {
+            var same = Inode(Path.Join(oldVersion, v1[i].Name)) == Inode(Path.Join(second.PublishedPath, v1[i].Name));
+            Assert.True(same == (i is not 5 and not 590), $"{v1[i].Name}: linked {same}");
+        }
+    }
+
+    [Fact]
     public async Task Published_zip_files_have_no_write_bits()
     {
         using var server = new LoopbackHttpServer(ArchiveBuilder.Zip([ArchiveEntry.File("a.txt", "v1", 0x1B6)]), "\"v1\"");
