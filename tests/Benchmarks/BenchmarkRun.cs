@@ -12,12 +12,12 @@ namespace ExtensionCache.Benchmarks;
 /// <summary>
 /// One benchmark run: generate (or reuse) the bundles, start nginx and s3rver on loopback, run every approach
 /// against every server in interleaved order, then print and write the report. Servers and the tmpfs are always
-/// torn down, whatever fails.
+/// torn down, whatever fails. With a baseline binary, (c) runs with both binaries, alternating which goes first.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkOptions options)
 {
     internal const int LambdaLikeRateMib = 75;
-    private static readonly Approach[] Downloading = [Approach.NaiveUnzip, Approach.NaiveDotnetExtract, Approach.ExtensionCache];
+    private static readonly Approach[] Downloading = [Approach.NaiveUnzip, Approach.NaiveDotnetExtract, Approach.ExtensionCache, Approach.ExtensionCacheBaseline];
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -26,6 +26,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var machine = MachineDescription.Read();
         Console.WriteLine($"machine: {machine.Cores} cores, {machine.Cpu}, {machine.Memory}, load {machine.LoadAverage}");
         var binary = options.PrepareOnly ? null : await ExtensionBinary.ResolveAsync(options, cancellationToken).ConfigureAwait(false);
+        var baselineBinary = options.PrepareOnly || options.BaselineExtensionPath is not { } given ? null : ExtensionBinary.Given(given, "--baseline-extension");
         var commit = await GitCommitAsync(cancellationToken).ConfigureAwait(false);
 
         var bundleDirectory = Path.Combine(options.RepoRoot, "artifacts", "bench", "bundles");
@@ -72,36 +73,50 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         };
 
         var naive = new NaiveRunner(scratch);
-        var extension = binary is null ? null : new ExtensionRunner(binary, scratch, options.MemoryMb);
+        var extensions = new Dictionary<Approach, ExtensionRunner>();
+        if (binary is not null)
+        {
+            extensions[Approach.ExtensionCache] = new ExtensionRunner(binary, scratch, options.MemoryMb);
+        }
+
+        if (baselineBinary is not null)
+        {
+            extensions[Approach.ExtensionCacheBaseline] = new ExtensionRunner(baselineBinary, scratch, options.MemoryMb);
+        }
+
+        var extension = extensions.GetValueOrDefault(Approach.ExtensionCache);
+        if (baselineBinary is not null)
+        {
+            await WarmUpAsync(extensions, bundles[0], servers, cancellationToken).ConfigureAwait(false);
+        }
+
         var rows = new List<ResultRow>();
         var footprints = new Dictionary<string, long?>();
         foreach (var bundle in bundles)
         {
-            var local = new List<RunSample>();
-            for (var run = 0; run < options.Runs; run++)
+            if (!options.OnlyExtension)
             {
-                local.Add(await Report(bundle, "local file", Approach.LocalDotnetExtract, run, naive.RunAsync(Approach.LocalDotnetExtract, bundle, null, cancellationToken)).ConfigureAwait(false));
-            }
+                var local = new List<RunSample>();
+                for (var run = 0; run < options.Runs; run++)
+                {
+                    local.Add(await Report(bundle, "local file", Approach.LocalDotnetExtract, run, naive.RunAsync(Approach.LocalDotnetExtract, bundle, null, cancellationToken)).ConfigureAwait(false));
+                }
 
-            var localRow = ResultRow.From(bundle, "local file", Approach.LocalDotnetExtract, local);
-            footprints[bundle.Key] = localRow.FinalTmpBytes;
-            rows.Add(localRow);
+                var localRow = ResultRow.From(bundle, "local file", Approach.LocalDotnetExtract, local);
+                footprints[bundle.Key] = localRow.FinalTmpBytes;
+                rows.Add(localRow);
+            }
 
             foreach (var server in servers)
             {
                 var samples = Downloading.ToDictionary(a => a, _ => new List<RunSample>());
                 for (var run = 0; run < options.Runs; run++)
                 {
-                    foreach (var approach in Downloading)
+                    foreach (var approach in Order(run, extensions))
                     {
-                        if (approach == Approach.ExtensionCache && extension is null)
-                        {
-                            continue;
-                        }
-
                         var before = server.Traffic?.Invoke();
-                        var running = approach == Approach.ExtensionCache
-                            ? extension!.RunColdAsync(bundle, server.ExtensionUri(bundle), server.ExtensionEnvironment, cancellationToken)
+                        var running = extensions.TryGetValue(approach, out var runner)
+                            ? runner.RunColdAsync(bundle, server.ExtensionUri(bundle), server.ExtensionEnvironment, cancellationToken)
                             : naive.RunAsync(approach, bundle, server.DownloadUrl(bundle), cancellationToken);
                         var sample = await Report(bundle, server.Name, approach, run, running).ConfigureAwait(false);
                         if (before is { } b && server.Traffic?.Invoke() is { } after)
@@ -129,13 +144,16 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             }
 
             var resetBundle = bundles[0];
-            resetCases.Add(await ResetAsync(extension, resetBundle, $"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
-            resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", servers[2].ExtensionUri(resetBundle), servers[2].ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
-            resetCases.Add(await ResetAsync(extension, resetBundle, "local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false));
-            if (await NullExtension.BuildAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false) is { } floor)
+            if (!options.OnlyExtension)
             {
-                var calibration = new ExtensionRunner(floor, scratch, options.MemoryMb, verifyPublished: false);
-                resetCases.Add(await ResetAsync(calibration, resetBundle, "floor: do-nothing C extension (register + next only)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false) with { IsCalibration = true });
+                resetCases.Add(await ResetAsync(extension, resetBundle, $"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
+                resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", servers[2].ExtensionUri(resetBundle), servers[2].ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
+                resetCases.Add(await ResetAsync(extension, resetBundle, "local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false));
+                if (await NullExtension.BuildAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false) is { } floor)
+                {
+                    var calibration = new ExtensionRunner(floor, scratch, options.MemoryMb, verifyPublished: false);
+                    resetCases.Add(await ResetAsync(calibration, resetBundle, "floor: do-nothing C extension (register + next only)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false) with { IsCalibration = true });
+                }
             }
 
             scratch.Clear();
@@ -148,6 +166,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             started,
             clock.Elapsed,
             binary,
+            baselineBinary,
             commit,
             scratch.IsDedicated,
             bundles,
@@ -162,6 +181,37 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         await File.WriteAllTextAsync(options.OutputPath, markdown, cancellationToken).ConfigureAwait(false);
         Console.WriteLine($"written {options.OutputPath}");
         return rows.Concat(rssRows).Any(r => r.Failures > 0) || resetCases.Any(r => r.Failures > 0) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The approaches of one run, in order: (a) and (b) unless only the extension runs, then (c) with each binary
+    /// there is; the two binaries swap places every run so load drift and the after-effects of the previous run
+    /// (page cache, freed tmpfs pages) fall on both alike.
+    /// </summary>
+    private IEnumerable<Approach> Order(int run, IReadOnlyDictionary<Approach, ExtensionRunner> extensions)
+    {
+        var binaries = run % 2 == 0
+            ? new[] { Approach.ExtensionCache, Approach.ExtensionCacheBaseline }
+            : [Approach.ExtensionCacheBaseline, Approach.ExtensionCache];
+        var naive = options.OnlyExtension ? [] : new[] { Approach.NaiveUnzip, Approach.NaiveDotnetExtract };
+        return naive.Concat(binaries.Where(extensions.ContainsKey));
+    }
+
+    /// <summary>
+    /// One unmeasured cold run of each binary against each server: the first runs after the servers start pay for
+    /// cold caches (the binaries, the zips, fresh server workers), and the binary that happens to go first in the
+    /// first measured run would pay it alone.
+    /// </summary>
+    private static async Task WarmUpAsync(IReadOnlyDictionary<Approach, ExtensionRunner> extensions, GeneratedBundle bundle, IReadOnlyList<BundleServer> servers, CancellationToken cancellationToken)
+    {
+        foreach (var server in servers)
+        {
+            foreach (var (approach, runner) in extensions)
+            {
+                var sample = await runner.RunColdAsync(bundle, server.ExtensionUri(bundle), server.ExtensionEnvironment, cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"{bundle.Label,-13} {server.Name,-22} {ApproachNames.Of(approach),-36} warm-up  {(sample.Error is null ? $"{sample.WallMs,8:0} ms (not counted)" : "FAILED: " + Short(sample.Error))}");
+            }
+        }
     }
 
     private async Task<ResetCase> ResetAsync(ExtensionRunner extension, GeneratedBundle bundle, string source, string uri, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ public static class ExtensionBinary
     {
         if (options.ExtensionPath is { } given)
         {
-            return File.Exists(given) ? Path.GetFullPath(given) : throw new FileNotFoundException("--extension binary not found", given);
+            return Given(given, "--extension");
         }
 
         var output = Path.Combine(options.RepoRoot, "artifacts", "bench", "extension");
@@ -45,6 +45,10 @@ public static class ExtensionBinary
         File.SetLastWriteTimeUtc(binary, DateTime.UtcNow);
         return binary;
     }
+
+    /// <summary>A binary named on the command line (by <paramref name="option"/>): its full path, or an error if missing.</summary>
+    public static string Given(string path, string option) =>
+        File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException($"{option} binary not found", path);
 
     private static DateTime NewestSource(string repoRoot)
     {

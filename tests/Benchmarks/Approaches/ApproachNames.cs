@@ -8,6 +8,7 @@ public static class ApproachNames
         Approach.NaiveUnzip => "(a) curl → /tmp, unzip",
         Approach.NaiveDotnetExtract => "(b) curl → /tmp, ZipFile.Extract",
         Approach.ExtensionCache => "(c) ExtensionCache AOT",
+        Approach.ExtensionCacheBaseline => "(c) baseline binary",
         Approach.LocalDotnetExtract => "(d) ZipFile.Extract of local copy",
         _ => approach.ToString(),
     };

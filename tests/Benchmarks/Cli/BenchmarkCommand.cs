@@ -52,6 +52,16 @@ public sealed class BenchmarkCommand
         Description = "Use this extension-cache binary instead of publishing extension/ into artifacts/bench/extension.",
     };
 
+    private readonly Option<string?> _baselineExtension = new("--baseline-extension")
+    {
+        Description = "Also run (c) with this extension-cache binary (e.g. published from an earlier commit), interleaved with the current one, and compare their cold medians (current ÷ baseline ≤ 1.05).",
+    };
+
+    private readonly Option<bool> _onlyExtension = new("--only-extension")
+    {
+        Description = "Run only (c) (and the baseline binary, if given): no (a), (b), (d) or reset case; results go to artifacts/bench/results-extension.md.",
+    };
+
     private readonly Option<bool> _prepare = new("--prepare")
     {
         Description = "Only generate (cache) the bundles for these options, then exit: lets a later run start measuring at once.",
@@ -64,14 +74,14 @@ public sealed class BenchmarkCommand
 
     private readonly Option<string?> _output = new("--output")
     {
-        Description = "Markdown results file (default tests/Benchmarks/results.md, or artifacts/bench/results-quick.md with --quick).",
+        Description = "Markdown results file (default tests/Benchmarks/results.md; artifacts/bench/results-quick.md with --quick, artifacts/bench/results-extension.md with --only-extension).",
     };
 
     public Task<int> InvokeAsync(string[] args)
     {
         var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap and uncapped) and s3rver on loopback.")
         {
-            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _prepare, _delta, _output,
+            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _baselineExtension, _onlyExtension, _prepare, _delta, _output,
         };
         root.Subcommands.Add(HerdCommand());
         var packSize = new Option<int>("--size-mb") { Description = "Unpacked size of the node_modules-like tree in MiB.", DefaultValueFactory = _ => 100 };
@@ -86,7 +96,9 @@ public sealed class BenchmarkCommand
             var output = parse.GetValue(_output)
                 ?? (quick
                     ? Path.Combine(repoRoot, "artifacts", "bench", "results-quick.md")
-                    : Path.Combine(repoRoot, "tests", "Benchmarks", "results.md"));
+                    : parse.GetValue(_onlyExtension)
+                        ? Path.Combine(repoRoot, "artifacts", "bench", "results-extension.md")
+                        : Path.Combine(repoRoot, "tests", "Benchmarks", "results.md"));
             var options = new BenchmarkOptions(
                 Quick: quick,
                 SizeMb: parse.GetValue(_sizeMb) ?? (quick ? 30 : 300),
@@ -99,7 +111,9 @@ public sealed class BenchmarkCommand
                 OutputPath: Path.GetFullPath(output),
                 RepoRoot: repoRoot,
                 PrepareOnly: parse.GetValue(_prepare),
-                Delta: parse.GetValue(_delta));
+                Delta: parse.GetValue(_delta),
+                BaselineExtensionPath: parse.GetValue(_baselineExtension),
+                OnlyExtension: parse.GetValue(_onlyExtension));
             return options.Delta ? new DeltaRun(options).RunAsync(cancellationToken) : new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();

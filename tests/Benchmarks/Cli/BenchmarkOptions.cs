@@ -13,4 +13,6 @@ public sealed record BenchmarkOptions(
     string OutputPath,
     string RepoRoot,
     bool PrepareOnly,
-    bool Delta = false);
+    bool Delta = false,
+    string? BaselineExtensionPath = null,
+    bool OnlyExtension = false);

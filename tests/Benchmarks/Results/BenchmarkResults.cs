@@ -11,6 +11,7 @@ public sealed record BenchmarkResults(
     DateTimeOffset StartedAt,
     TimeSpan Duration,
     string? ExtensionBinary,
+    string? BaselineBinary,
     string ExtensionCommit,
     bool TmpMeasured,
     IReadOnlyList<GeneratedBundle> Bundles,

@@ -15,7 +15,7 @@ public static class ResultsReport
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# ExtensionCache benchmark results{(o.Quick ? " (quick smoke run)" : string.Empty)}");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project tests/Benchmarks --{(o.Quick ? " --quick" : string.Empty)} --size-mb {o.SizeMb} --runs {o.Runs}{(o.Quick ? string.Empty : $" --rss-size-mb {o.RssSizeMb}")}`  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `dotnet run -c Release --project tests/Benchmarks --{(o.Quick ? " --quick" : string.Empty)} --size-mb {o.SizeMb} --runs {o.Runs}{(o.Quick ? string.Empty : $" --rss-size-mb {o.RssSizeMb}")}{(o.OnlyExtension ? " --only-extension" : string.Empty)}{(o.BaselineExtensionPath is { } baseline ? $" --baseline-extension {baseline}" : string.Empty)}`  ");
         text.AppendLine(CultureInfo.InvariantCulture, $"The run took {results.Duration.TotalMinutes:0.0} min, repository commit `{results.ExtensionCommit}` (working tree as built), seed {o.Seed}.");
         text.AppendLine();
         text.AppendLine("## Machine");
@@ -24,6 +24,11 @@ public static class ResultsReport
         text.AppendLine(CultureInfo.InvariantCulture, $"- {m.Cores} cores (`nproc`), {m.Cpu}, {m.Memory} RAM, Linux {m.Kernel}, {m.Runtime}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Load average (1/5/15 min) at start: {m.LoadAverage}; at end: {results.LoadAtEnd}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Extension: `AWS_LAMBDA_FUNCTION_MEMORY_SIZE={o.MemoryMb}`, binary `{results.ExtensionBinary ?? "not available"}`");
+        if (results.BaselineBinary is { } baselineBinary)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- Baseline extension: binary `{baselineBinary}`, same settings");
+        }
+
         text.AppendLine();
         text.AppendLine("## Bundles");
         text.AppendLine();
@@ -46,6 +51,20 @@ public static class ResultsReport
             var footprint = results.FootprintBytes.GetValueOrDefault(row.Bundle.Key);
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Bundle.Label} | {row.Server} | {ApproachNames.Of(row.Approach)} | {F(row.MedianMs, "0")} | {F(row.Throughput)} | {F(row.PeakTmpBytes / Mib)} | {F(Ratio(row.PeakTmpBytes, footprint), "0.00")} | {F(row.PeakRssBytes / Mib)} | {F(row.IdleRssBytes / Mib)} | {Cpu(row)} | {(row.Requests is { } gets ? gets.ToString(CultureInfo.InvariantCulture) : "-")} | {F(Ratio(row.ServedBytes, row.Bundle.ArchiveBytes), "0.00")} | {F(Ratio(row.MedianMs, naive?.MedianMs), "0.00")} | {row.Failures}/{row.Runs} |");
+        }
+
+        var comparisons = BaselineComparison.From(results.Rows);
+        if (comparisons.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Against the baseline binary (cold, same bundles, servers and tmpfs, runs interleaved; limit {BaselineComparison.Limit.ToString("0.00", CultureInfo.InvariantCulture)}):");
+            text.AppendLine();
+            text.AppendLine("| Bundle | Server | Current median ms | Baseline median ms | Current ÷ baseline | Failed runs (current, baseline) |");
+            text.AppendLine("|---|---|---:|---:|---:|---:|");
+            foreach (var c in comparisons)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {c.Bundle.Label} | {c.Server} | {F(c.Current?.MedianMs, "0")} | {F(c.Baseline.MedianMs, "0")} | {F(c.Ratio, "0.000")} | {(c.Current is { } current ? $"{current.Failures}/{current.Runs}" : "-")}, {c.Baseline.Failures}/{c.Baseline.Runs} |");
+            }
         }
 
         if (results.RssRows.Count > 0)
@@ -115,8 +134,12 @@ public static class ResultsReport
         - "/tmp" is a dedicated tmpfs mounted for the run{(results.TmpMeasured ? string.Empty : " (NOT mounted in this run: /tmp figures missing)")}; peak use is sampled with statfs every ~2 ms (used blocks, as Lambda's /tmp quota counts them) minus the use before the run. "Peak /tmp ÷ unpacked" divides by the footprint of the unpacked tree on the same tmpfs (from (d)), so block rounding of small files is not counted against an approach. Writing to tmpfs is memory speed: Lambda's /tmp is slower, which favours every approach equally here.
         - (a) `curl -sS --fail -o /tmp/…/bundle.zip URL` then `unzip -q`; (b) the same download then `ZipFile.ExtractToDirectory` in the harness process (JIT, warm after the first run); (d) `ZipFile.ExtractToDirectory` of the zip already on local disk (in the page cache) into the tmpfs. Wall time is from starting curl to the end of extraction.
         - (c) the Native AOT `extension-cache` binary, default `before-register` mode, against a minimal Extensions API hosted by the harness (Kestrel on loopback). Wall time is from `Process.Start` to the `register` request (the bundle is downloaded, verified and published atomically before register), so it includes process creation from .NET; the "floor" row of the reset table is the same measurement of a do-nothing C extension (`Calibration/null-extension.c`: register, then next) and shows what process creation plus the harness's HTTP round trip cost by themselves. Peak RSS is VmHWM from `/proc/<pid>/status` (polled every 5 ms and read again while the extension is parked in its first `next`); idle RSS is VmRSS one second into that `next` (the extension frees its buffers shortly after publishing; a 100 ms reading could still catch them). CPU is user + system time from `/proc/<pid>/stat` at that point (cores busy = CPU ÷ wall; this machine has {results.Machine.Cores}); "GETs" and "served ÷ zip" come from nginx's access log (`$body_bytes_sent` per request) during the run, so the number of ranged requests and any re-fetched or over-fetched bytes (> 1.00) show; s3rver rows have no such log. Every run of every approach checks the unpacked files and bytes against the bundle.
-        - Runs are interleaved (a, b, c, a, b, c, …) for each server so drift in machine load hits every approach alike. The page cache cannot be dropped here (container) and need not be: nginx and s3rver serve from memory after the first run, so the figures compare the transfer and unpack paths, not the disk. No sha256 pin is given to the extension.
+        - Runs are interleaved (a, b, c, a, b, c, …) for each server so drift in machine load hits every approach alike. {Variant(results)} The page cache cannot be dropped here (container) and need not be: nginx and s3rver serve from memory after the first run, so the figures compare the transfer and unpack paths, not the disk. No sha256 pin is given to the extension.
         """;
+
+    private static string Variant(BenchmarkResults results) =>
+        (results.Options.OnlyExtension ? "Only (c) ran (`--only-extension`): no (a), (b), (d) or reset case, so the checks against them are left out. " : string.Empty)
+        + (results.BaselineBinary is null ? string.Empty : "(c) also ran with the baseline binary (`--baseline-extension`), right before or after the current one, the order swapped every run, after one unmeasured warm-up run of each binary against each server; \"current ÷ baseline\" divides the two medians, and ≤ 1.05 counts as no slower (the noise allowance of a shared machine).");
 
     private static string Cpu(ResultRow row) => row.CpuMs is { } cpu && row.MedianMs is { } wall && wall > 0
         ? $"{cpu.ToString("0", CultureInfo.InvariantCulture)} ({(cpu / wall).ToString("0.00", CultureInfo.InvariantCulture)})"
