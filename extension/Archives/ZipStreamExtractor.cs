@@ -19,8 +19,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
     private readonly IReadOnlyList<ZipEntryRecord> entries;
     private readonly long centralDirectoryOffset;
-    // Per file or symlink published: the entry, its path, its link target ("" for a file) and, for a file whose mtime
-    // is already known (linked unchanged from the published version), that mtime; otherwise it is read back.
+    // Per file or symlink published: the entry, its path, its link target ("" for a file) and, for a file, the mtime
+    // it is known to get: the entry's time (whole seconds, which every file system Lambda uses stores exactly) when it
+    // is written or restamped, the published file's when it is linked unchanged; read back only when unknown.
     private readonly List<(ZipEntryRecord Entry, string Path, string LinkTarget, long? MtimeTicks)> _indexed = [];
     private ZipReusePlan? _plan;
 
@@ -338,7 +339,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
         target.ClaimLinkedFile(entry.Name, path, entry.UncompressedSize);
         links.Add((entry, reused));
-        _indexed.Add((entry, path, string.Empty, reused.Restamp ? null : reused.FileMtimeTicks));
+        _indexed.Add((entry, path, string.Empty, reused.Restamp ? WrittenMtime(entry) : reused.FileMtimeTicks));
     }
 
     private async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
@@ -347,7 +348,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         if (!entry.IsDirectory && !entry.IsSymlink && EntryWriterPool.Fits(entry.CompressedSize))
         {
             target.ClaimFile(entry.Name, path);
-            _indexed.Add((entry, path, string.Empty, null));
+            _indexed.Add((entry, path, string.Empty, WrittenMtime(entry)));
             var stored = pool.Rent((int)entry.CompressedSize);
             try
             {
@@ -402,7 +403,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
         else
         {
-            _indexed.Add((entry, path, string.Empty, null));
+            _indexed.Add((entry, path, string.Empty, WrittenMtime(entry)));
             var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
             EntryWriterPool.Verify(entry.Name, written, crc, entry.UncompressedSize, entry.Crc32);
@@ -411,6 +412,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         // Whatever the inflater did not need (padding) is skipped so the stream stays aligned.
         await SkipAsync(data, long.MaxValue, ct).ConfigureAwait(false);
     }
+
+    /// <summary>The mtime the writer gives a file of this entry, in ticks, or null when it sets none.</summary>
+    private static long? WrittenMtime(ZipEntryRecord entry) => entry.Modified?.UtcDateTime.Ticks;
 
     private static UnixFileMode? Mode(ZipEntryRecord entry) =>
         entry.UnixMode is { } mode ? (UnixFileMode)(mode & 0xFFF) : null;
