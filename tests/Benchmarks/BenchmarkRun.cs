@@ -59,17 +59,22 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var largest = bundles.Concat(rssBundles).Max(b => b.UnpackedBytes + b.ArchiveBytes);
         await using var scratch = await ScratchFilesystem.CreateAsync(Math.Max(2L << 30, largest * 3), cancellationToken).ConfigureAwait(false);
         await using var nginx = await NginxServer.StartAsync(bundleDirectory, LambdaLikeRateMib, cancellationToken).ConfigureAwait(false);
+        await using var link = S3LikeLink.Start(nginx.UncappedPort, options.LinkRateMib * 1048576L, TimeSpan.FromMilliseconds(options.LinkLatencyMs));
         await using var s3 = await S3rverServer.StartAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false);
         foreach (var bundle in bundles)
         {
             await s3.UploadAsync(bundle, cancellationToken).ConfigureAwait(false);
         }
 
+        var uncapped = new BundleServer("nginx uncapped", "nginx, no limit", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic);
+        var s3rver = new BundleServer("s3rver", "s3rver 3.7.1", s3.PresignedUrl, b => $"s3://{S3rverServer.Bucket}/{b.Key}", s3.ExtensionEnvironment(), null);
         var servers = new[]
         {
             new BundleServer($"nginx {LambdaLikeRateMib} MiB/s/conn", "nginx limit_rate per connection", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.CappedPort}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic),
-            new BundleServer("nginx uncapped", "nginx, no limit", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", b => $"http://127.0.0.1:{nginx.UncappedPort}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic),
-            new BundleServer("s3rver", "s3rver 3.7.1", s3.PresignedUrl, b => $"s3://{S3rverServer.Bucket}/{b.Key}", s3.ExtensionEnvironment(), null),
+            // The same nginx (uncapped port) behind the link, so its access log counts the GETs as for the other rows.
+            new BundleServer($"nginx via S3-like link ({options.LinkRateMib} MiB/s/conn, {options.LinkLatencyMs} ms first byte)", "strict per-connection rate and first-byte latency", b => $"http://127.0.0.1:{link.Port}/{b.Key}", b => $"http://127.0.0.1:{link.Port}/{b.Key}", new Dictionary<string, string>(), nginx.Traffic),
+            uncapped,
+            s3rver,
         };
 
         var naive = new NaiveRunner(scratch);
@@ -136,7 +141,6 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
         var resetCases = new List<ResetCase>();
         if (extension is not null)
         {
-            var uncapped = servers[1];
             foreach (var bundle in rssBundles)
             {
                 var sample = await Report(bundle, uncapped.Name, Approach.ExtensionCache, 0, extension.RunColdAsync(bundle, uncapped.ExtensionUri(bundle), uncapped.ExtensionEnvironment, cancellationToken)).ConfigureAwait(false);
@@ -147,7 +151,7 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             if (!options.OnlyExtension)
             {
                 resetCases.Add(await ResetAsync(extension, resetBundle, $"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
-                resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", servers[2].ExtensionUri(resetBundle), servers[2].ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
+                resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", s3rver.ExtensionUri(resetBundle), s3rver.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
                 resetCases.Add(await ResetAsync(extension, resetBundle, "local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false));
                 if (await NullExtension.BuildAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false) is { } floor)
                 {

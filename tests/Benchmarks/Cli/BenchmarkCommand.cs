@@ -62,6 +62,18 @@ public sealed class BenchmarkCommand
         Description = "Run only (c) (and the baseline binary, if given): no (a), (b), (d) or reset case; results go to artifacts/bench/results-extension.md.",
     };
 
+    private readonly Option<int> _linkRateMib = new("--link-rate-mib")
+    {
+        Description = "Rate of each connection through the S3-like link (strict, no initial burst), MiB/s.",
+        DefaultValueFactory = _ => 75,
+    };
+
+    private readonly Option<int> _linkLatencyMs = new("--link-latency-ms")
+    {
+        Description = "First-byte latency the S3-like link adds to every request, ms.",
+        DefaultValueFactory = _ => 30,
+    };
+
     private readonly Option<bool> _prepare = new("--prepare")
     {
         Description = "Only generate (cache) the bundles for these options, then exit: lets a later run start measuring at once.",
@@ -79,9 +91,9 @@ public sealed class BenchmarkCommand
 
     public Task<int> InvokeAsync(string[] args)
     {
-        var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap and uncapped) and s3rver on loopback.")
+        var root = new RootCommand("ExtensionCache benchmark: naive download+unzip vs ExtensionCache, against nginx (75 MiB/s cap, an S3-like link, uncapped) and s3rver on loopback.")
         {
-            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _baselineExtension, _onlyExtension, _prepare, _delta, _output,
+            _quick, _sizeMb, _runs, _rssSizeMb, _resetRuns, _memoryMb, _seed, _extension, _baselineExtension, _onlyExtension, _linkRateMib, _linkLatencyMs, _prepare, _delta, _output,
         };
         root.Subcommands.Add(HerdCommand());
         var packSize = new Option<int>("--size-mb") { Description = "Unpacked size of the node_modules-like tree in MiB.", DefaultValueFactory = _ => 100 };
@@ -113,7 +125,9 @@ public sealed class BenchmarkCommand
                 PrepareOnly: parse.GetValue(_prepare),
                 Delta: parse.GetValue(_delta),
                 BaselineExtensionPath: parse.GetValue(_baselineExtension),
-                OnlyExtension: parse.GetValue(_onlyExtension));
+                OnlyExtension: parse.GetValue(_onlyExtension),
+                LinkRateMib: Math.Clamp(parse.GetValue(_linkRateMib), 1, 100_000),
+                LinkLatencyMs: Math.Clamp(parse.GetValue(_linkLatencyMs), 0, 10_000));
             return options.Delta ? new DeltaRun(options).RunAsync(cancellationToken) : new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();

@@ -15,4 +15,6 @@ public sealed record BenchmarkOptions(
     bool PrepareOnly,
     bool Delta = false,
     string? BaselineExtensionPath = null,
-    bool OnlyExtension = false);
+    bool OnlyExtension = false,
+    int LinkRateMib = 75,
+    int LinkLatencyMs = 30);
