@@ -2,23 +2,23 @@ namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
 /// Where each ranged part of a download starts and ends. With a configured part size every part has that size.
-/// Automatic (part size 0): an object up to <see cref="SmallObject"/> is read in <see cref="SmallPart"/> parts
-/// (parallel requests matter more than their number there); a larger one in <see cref="MediumPart"/> parts, and
-/// past <see cref="LargeFrom"/> bytes in <see cref="LargePart"/> parts (AWS's guidance for large objects is
-/// 8-16 MB ranged GETs: fewer requests per cold start), its first part small when the object is over
-/// <see cref="SmallFirstPartFrom"/> so unpacking starts early; all parts in flight together stay within
-/// <see cref="InFlightBudget"/>. The object's tail that the probe already fetched is not requested again: the parts
-/// end where it starts. An automatic last part shorter than <see cref="MinimumPart"/> joins the one before it.
+/// Automatic (part size 0): an object up to <see cref="SmallObject"/> is read in <see cref="SmallPart"/> parts. A
+/// larger one is split into at least <see cref="PartsPerRequestSlot"/> parts per request in flight, each between
+/// <see cref="SmallPart"/> and <see cref="LargePart"/> (AWS's guidance for large objects is 8-16 MB ranged GETs:
+/// fewer requests per cold start). Each connection has its own bandwidth, so an object that fills fewer parts than
+/// that keeps small parts: fewer, larger parts would leave connections idle and make one environment slower. The
+/// first part is small whenever the object spans more than one part per request in flight, so unpacking starts
+/// early; all parts in flight together stay within <see cref="InFlightBudget"/>. The object's tail that the probe
+/// already fetched is not requested again: the parts end where it starts. An automatic last part shorter than
+/// <see cref="MinimumPart"/> joins the one before it.
 /// </summary>
 public sealed class PartPlan
 {
     public const int Automatic = 0;
     public const int SmallPart = 4 * 1024 * 1024;
     public const long SmallObject = 8L * 1024 * 1024;
-    public const long SmallFirstPartFrom = 64L * 1024 * 1024;
-    public const int MediumPart = 8 * 1024 * 1024;
+    public const int PartsPerRequestSlot = 2;
     public const int LargePart = 16 * 1024 * 1024;
-    public const long LargeFrom = 128L * 1024 * 1024;
     public const long InFlightBudget = 64L * 1024 * 1024;
     public const int MinimumPart = 1024 * 1024;
 
@@ -33,12 +33,13 @@ public sealed class PartPlan
         TailBytes = (int)Math.Clamp(tailBytes, 0, length);
         RangedEnd = length - TailBytes;
         var cap = (int)Math.Max(SmallPart, Math.Min(LargePart, InFlightBudget / concurrency));
+        var grown = GrownPart(RangedEnd, concurrency, cap);
         long offset = 0;
         while (offset < RangedEnd)
         {
             long size = partSize != Automatic
                 ? partSize
-                : AutomaticSize(length, offset, cap);
+                : AutomaticSize(length, offset, concurrency, grown);
             size = Math.Min(size, RangedEnd - offset);
             if (partSize == Automatic && _lengths.Count > 0 && size < MinimumPart)
             {
@@ -65,14 +66,22 @@ public sealed class PartPlan
 
     public int MaxPartLength { get; }
 
-    private static long AutomaticSize(long length, long offset, int cap)
+    private static long AutomaticSize(long length, long offset, int concurrency, long grown)
     {
-        if (length <= SmallObject || (offset == 0 && length > SmallFirstPartFrom))
+        if (length <= SmallObject || (offset == 0 && length > (long)concurrency * SmallPart))
         {
             return SmallPart;
         }
 
-        return Math.Min(cap, offset >= LargeFrom ? LargePart : MediumPart);
+        return grown;
+    }
+
+    /// <summary>The part size that gives <see cref="PartsPerRequestSlot"/> parts per request in flight, whole MiB, within [SmallPart, cap].</summary>
+    private static long GrownPart(long ranged, int concurrency, int cap)
+    {
+        const long MiB = 1024 * 1024;
+        var even = (ranged + ((long)concurrency * PartsPerRequestSlot) - 1) / ((long)concurrency * PartsPerRequestSlot);
+        return Math.Clamp((even + MiB - 1) / MiB * MiB, SmallPart, cap);
     }
 
     public long Offset(int index) => _offsets[index];

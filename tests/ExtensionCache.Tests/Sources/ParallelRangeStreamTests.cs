@@ -36,10 +36,12 @@ public sealed class ParallelRangeStreamTests
     }
 
     [Fact]
-    public async Task The_probe_is_the_only_request_for_the_tail_and_an_automatic_plan_makes_8_MiB_parts()
+    public async Task The_probe_is_the_only_request_for_the_tail_and_an_automatic_plan_makes_a_small_first_part_then_larger_ones()
     {
-        // 20 MiB: the probe (the last 64 KiB), then 8 + 8 + 4 MiB less the tail: 4 GETs where 4 MiB parts took 6.
-        var content = RandomBytes(20 * 1024 * 1024);
+        // 64 MiB at 4 in flight: the probe (the last 64 KiB), a 4 MiB first part, then 8 MiB parts (two per request
+        // slot) up to the tail: 10 GETs where 4 MiB parts took 17.
+        const int MiB = 1024 * 1024;
+        var content = RandomBytes(64 * MiB);
         using var server = new LoopbackHttpServer(content);
         using var http = new HttpClient();
         var source = new HttpBundleSource(http, server.ObjectUri, "test");
@@ -49,11 +51,17 @@ public sealed class ParallelRangeStreamTests
 
         Assert.Equal(content, bytes);
         Assert.Equal(SHA256.HashData(content), sha);
-        Assert.Equal(4, server.Requests);
+        Assert.Equal(10, server.Requests);
         var tailStart = content.Length - ZipCentralDirectory.TailBytes;
         var ranges = server.RangeHeaders.ToList();
         Assert.Equal($"bytes=-{ZipCentralDirectory.TailBytes}", ranges[0]);
-        string[] parts = ["bytes=0-8388607", "bytes=8388608-16777215", $"bytes=16777216-{tailStart - 1}"];
+        var parts = new List<string> { $"bytes=0-{(4 * MiB) - 1}" };
+        for (long start = 4 * MiB; start < 60 * MiB; start += 8 * MiB)
+        {
+            parts.Add($"bytes={start}-{start + (8 * MiB) - 1}");
+        }
+
+        parts.Add($"bytes={60 * MiB}-{tailStart - 1}");
         Assert.Equal(parts.Order(StringComparer.Ordinal), ranges.Skip(1).Order(StringComparer.Ordinal));
     }
 

@@ -7,12 +7,13 @@ public sealed class PartPlanTests
     private const int MiB = 1024 * 1024;
 
     [Theory]
-    [InlineData(3, 1)]    // small: 4 MiB parts
+    [InlineData(3, 1)]     // small: 4 MiB parts
     [InlineData(8, 2)]
-    [InlineData(16, 2)]   // 8 MiB parts from here
-    [InlineData(30, 4)]
-    [InlineData(500, 40)] // 4 + 16 × 8 (to 132 MiB), then 23 × 16 MiB: 40 GETs where 4 MiB parts took 125
-    public void Automatic_parts_grow_with_the_object(int megabytes, int parts)
+    [InlineData(16, 4)]    // up to 2 parts per request in flight: still 4 MiB, so all 4 connections work
+    [InlineData(32, 8)]
+    [InlineData(64, 9)]    // 4 MiB first, then 8 MiB: 2 parts per request in flight
+    [InlineData(500, 32)]  // 4 MiB first, then 16 MiB: 32 GETs where 4 MiB parts took 125
+    public void Automatic_parts_grow_with_the_object_once_it_fills_two_parts_per_request_in_flight(int megabytes, int parts)
     {
         var plan = new PartPlan((long)megabytes * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
@@ -21,14 +22,24 @@ public sealed class PartPlanTests
     }
 
     [Fact]
-    public void Automatic_parts_are_8_MiB_then_16_MiB_and_a_large_object_starts_with_a_small_one()
+    public void A_large_object_starts_with_a_small_part_then_parts_of_up_to_16_MiB()
     {
         var plan = new PartPlan(300L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
         Assert.Equal(4 * MiB, plan.Length(0));
-        Assert.Equal(8 * MiB, plan.Length(1));
-        Assert.InRange(plan.Offset(Enumerable.Range(0, plan.Count).First(i => plan.Length(i) == 16 * MiB)), PartPlan.LargeFrom, PartPlan.LargeFrom + (8 * MiB));
-        Assert.True(plan.MaxPartLength <= 16 * MiB);
+        Assert.Equal(16 * MiB, plan.Length(1));
+        Assert.Equal(16 * MiB, plan.MaxPartLength);
+    }
+
+    [Fact]
+    public void A_medium_object_gets_parts_sized_to_keep_every_request_slot_busy()
+    {
+        var plan = new PartPlan(112L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
+
+        // 112 MiB over 4 × 2 parts: 14 MiB each after the 4 MiB first part.
+        Assert.Equal(4 * MiB, plan.Length(0));
+        Assert.Equal(14 * MiB, plan.Length(1));
+        Assert.True(plan.Count >= 8, $"{plan.Count} parts");
     }
 
     [Fact]
@@ -54,7 +65,7 @@ public sealed class PartPlanTests
     {
         var plan = new PartPlan((16 * MiB) + 100_000, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
-        Assert.Equal([8 * MiB, (8 * MiB) + 100_000], Enumerable.Range(0, plan.Count).Select(plan.Length));
+        Assert.Equal([4 * MiB, 4 * MiB, 4 * MiB, (4 * MiB) + 100_000], Enumerable.Range(0, plan.Count).Select(plan.Length));
     }
 
     [Fact]
