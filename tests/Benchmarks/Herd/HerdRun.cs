@@ -33,7 +33,7 @@ public sealed class HerdRun(HerdOptions options)
             policies.Add(("today (count-bounded retries, 4 MiB parts)", Path.GetFullPath(old)));
         }
 
-        policies.Add(("new (deadline-bounded, jitter + AIMD, 8-16 MiB parts)", newBinary));
+        policies.Add(("new (deadline-bounded, jitter + AIMD, automatic parts)", newBinary));
         var results = new List<HerdResult>();
         foreach (var (name, binary) in policies)
         {
