@@ -150,9 +150,23 @@ public sealed class BenchmarkRun(BenchmarkOptions options)
             var resetBundle = bundles[0];
             if (!options.OnlyExtension)
             {
-                resetCases.Add(await ResetAsync(extension, resetBundle, $"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
-                resetCases.Add(await ResetAsync(extension, resetBundle, "s3rver (s3)", s3rver.ExtensionUri(resetBundle), s3rver.ExtensionEnvironment, cancellationToken).ConfigureAwait(false));
-                resetCases.Add(await ResetAsync(extension, resetBundle, "local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>(), cancellationToken).ConfigureAwait(false));
+                // With a baseline binary each source runs with both, one after the other: the start-up cost before and after.
+                var baseline = extensions.GetValueOrDefault(Approach.ExtensionCacheBaseline);
+                var sources = new (string Name, string Uri, IReadOnlyDictionary<string, string> Environment)[]
+                {
+                    ($"{uncapped.Name} (http)", uncapped.ExtensionUri(resetBundle), uncapped.ExtensionEnvironment),
+                    ("s3rver (s3)", s3rver.ExtensionUri(resetBundle), s3rver.ExtensionEnvironment),
+                    ("local file (file://)", new Uri(resetBundle.ZipPath).AbsoluteUri, new Dictionary<string, string>()),
+                };
+                foreach (var (name, uri, environment) in sources)
+                {
+                    resetCases.Add(await ResetAsync(extension, resetBundle, name, uri, environment, cancellationToken).ConfigureAwait(false));
+                    if (baseline is not null)
+                    {
+                        resetCases.Add(await ResetAsync(baseline, resetBundle, $"{name}, baseline binary", uri, environment, cancellationToken).ConfigureAwait(false) with { IsBaseline = true });
+                    }
+                }
+
                 if (await NullExtension.BuildAsync(options.RepoRoot, cancellationToken).ConfigureAwait(false) is { } floor)
                 {
                     var calibration = new ExtensionRunner(floor, scratch, options.MemoryMb, verifyPublished: false);

@@ -5,4 +5,7 @@ public sealed record ResetCase(string Source, int Runs, int Failures, double? Me
 {
     /// <summary>A floor measured with a do-nothing extension, not the product: reported, not checked.</summary>
     public bool IsCalibration { get; init; }
+
+    /// <summary>The same case run with the baseline binary (<c>--baseline-extension</c>): reported beside it, not checked.</summary>
+    public bool IsBaseline { get; init; }
 }
