@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using ExtensionCache.TestSupport;
 
 namespace ExtensionCache.Benchmarks.Servers;
 
@@ -12,7 +12,7 @@ namespace ExtensionCache.Benchmarks.Servers;
 /// bytes, not HTTP: a request is "new" when the client sends after the server has answered on that connection,
 /// which is how HTTP/1.1 keep-alive without pipelining goes.
 /// </summary>
-public sealed class S3LikeLink : IAsyncDisposable
+public sealed class S3LikeLink : TcpRelay
 {
     private const int ChunkBytes = 64 * 1024;
 
@@ -26,23 +26,15 @@ public sealed class S3LikeLink : IAsyncDisposable
     /// <summary>A read that waits longer than this found the link idle (the server was slower): no credit for that time.</summary>
     private static readonly long StarvedTicks = Stopwatch.Frequency / 1000;
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _upstreamPort;
     private readonly double _ticksPerByte;
     private readonly TimeSpan _firstByteLatency;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Lock _gate = new();
-    private readonly List<Task> _connections = [];
-    private Task _accepting = Task.CompletedTask;
 
     private S3LikeLink(int upstreamPort, long bytesPerSecond, TimeSpan firstByteLatency)
+        : base("127.0.0.1", upstreamPort)
     {
-        _upstreamPort = upstreamPort;
         _ticksPerByte = (double)Stopwatch.Frequency / bytesPerSecond;
         _firstByteLatency = firstByteLatency;
     }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>Starts relaying to 127.0.0.1:<paramref name="upstreamPort"/>.</summary>
     public static S3LikeLink Start(int upstreamPort, long bytesPerSecond, TimeSpan firstByteLatency)
@@ -50,104 +42,31 @@ public sealed class S3LikeLink : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(bytesPerSecond, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(firstByteLatency, TimeSpan.Zero);
         var link = new S3LikeLink(upstreamPort, bytesPerSecond, firstByteLatency);
-        link._listener.Start();
-        link._accepting = link.AcceptAsync();
+        link.Start();
         return link;
     }
 
-    public async ValueTask DisposeAsync()
+    protected override (Task Up, Task Down) Pump(NetworkStream client, NetworkStream server)
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        Task[] connections;
-        lock (_gate)
-        {
-            connections = [.. _connections, _accepting];
-        }
-
-        await Task.WhenAll(connections).ConfigureAwait(false);
-        _listener.Dispose();
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var relay = RelayAsync(client);
-            lock (_gate)
-            {
-                _connections.RemoveAll(t => t.IsCompleted);
-                _connections.Add(relay);
-            }
-        }
-    }
-
-    /// <summary>One client connection: its own connection to the server and its own schedule, until either side closes.</summary>
-    private async Task RelayAsync(TcpClient client)
-    {
-        using (client)
-        using (var server = new TcpClient())
-        {
-            try
-            {
-                client.NoDelay = true;
-                server.NoDelay = true;
-                await server.ConnectAsync(IPAddress.Loopback, _upstreamPort, _stop.Token).ConfigureAwait(false);
-                var connection = new Connection();
-                var up = RequestsAsync(client.GetStream(), server.GetStream(), connection);
-                var down = AnswersAsync(server.GetStream(), client.GetStream(), connection);
-                await Task.WhenAny(up, down).ConfigureAwait(false);
-                // One side closed (or the link stops): the conversation is over, close both.
-                client.Close();
-                server.Close();
-                await Task.WhenAll(up, down).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
-            {
-                // A client gone mid-answer, or the link stopping.
-            }
-        }
+        var connection = new Connection();
+        return (RequestsAsync(client, server, connection), AnswersAsync(server, client, connection));
     }
 
     /// <summary>Client to server: the first bytes of each request wait the first-byte latency, the rest pass at once.</summary>
-    private async Task RequestsAsync(NetworkStream from, NetworkStream to, Connection connection)
-    {
-        var buffer = new byte[ChunkBytes];
-        try
+    private Task RequestsAsync(NetworkStream from, NetworkStream to, Connection connection) =>
+        CopyAsync(from, to, ChunkBytes, async _ =>
         {
-            int read;
-            while ((read = await from.ReadAsync(buffer, _stop.Token).ConfigureAwait(false)) > 0)
+            if (connection.AwaitingRequest)
             {
-                if (connection.AwaitingRequest)
+                connection.AwaitingRequest = false;
+                if (_firstByteLatency > TimeSpan.Zero)
                 {
-                    connection.AwaitingRequest = false;
-                    if (_firstByteLatency > TimeSpan.Zero)
-                    {
-                        await Task.Delay(_firstByteLatency, _stop.Token).ConfigureAwait(false);
-                    }
-
-                    connection.AnswerStarts = true;
+                    await Task.Delay(_firstByteLatency, Stopping).ConfigureAwait(false);
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
+                connection.AnswerStarts = true;
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
-        {
-            // Closed by the other pump, the peer or the link stopping.
-        }
-    }
+        });
 
     /// <summary>
     /// Server to client at the connection's rate: each chunk leaves when its last byte would have arrived over the
@@ -162,7 +81,7 @@ public sealed class S3LikeLink : IAsyncDisposable
             while (true)
             {
                 var reading = Stopwatch.GetTimestamp();
-                var read = await from.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
+                var read = await from.ReadAsync(buffer, Stopping).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -175,17 +94,17 @@ public sealed class S3LikeLink : IAsyncDisposable
                 next = start + (long)(read * _ticksPerByte);
                 if (next > now)
                 {
-                    await Task.Delay(Stopwatch.GetElapsedTime(now, next), _stop.Token).ConfigureAwait(false);
+                    await Task.Delay(Stopwatch.GetElapsedTime(now, next), Stopping).ConfigureAwait(false);
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
+                await to.WriteAsync(buffer.AsMemory(0, read), Stopping).ConfigureAwait(false);
                 // The client's next bytes are a new request (no pipelining over HTTP/1.1 keep-alive).
                 connection.AwaitingRequest = true;
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (IsClosing(e))
         {
-            // Closed by the other pump, the peer or the link stopping.
+            // Closed by the other direction, the peer or the link stopping.
         }
     }
 
