@@ -18,6 +18,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     private const int MaxLinkTargetBytes = 4096;
 
     private readonly IReadOnlyList<ZipEntryRecord> entries;
+
+    // The entries in local-header order, the order both the reuse plan and the extraction walk them.
+    private readonly List<ZipEntryRecord> _ordered;
     private readonly long centralDirectoryOffset;
     // Per file or symlink published: the entry, its path, its link target ("" for a file) and, for a file, the mtime
     // it is known to get: the entry's time (whole seconds, which every file system Lambda uses stores exactly) when it
@@ -28,6 +31,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
     {
         this.entries = entries;
+        _ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         this.centralDirectoryOffset = centralDirectoryOffset;
     }
 
@@ -73,7 +77,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     public ZipReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers)
     {
         ArgumentNullException.ThrowIfNull(trees);
-        var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        var ordered = _ordered;
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
@@ -182,7 +186,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
     private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, int workers, CancellationToken ct)
     {
-        var ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        var ordered = _ordered;
         long position = 0;
         ZipEntryRecord? previous = null;
         var header = new byte[LocalFileHeader.Size];
@@ -256,7 +260,6 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
-            throw;
         }
     }
 
