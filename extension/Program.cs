@@ -5,6 +5,7 @@ using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Lambda;
 using ExtensionCache.Extension.Lifecycle;
 using ExtensionCache.Extension.Logging;
+using ExtensionCache.Extension.Sources;
 
 // Two flags do not justify a command-line library: it would cost start-up time in every INIT.
 var mainTimestamp = Stopwatch.GetTimestamp();
@@ -47,7 +48,8 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
 using var api = new ExtensionsApiClient(runtimeApi);
-var host = new ExtensionHost(extensionName, version, api, log, new StartupClock(mainTimestamp));
+var sandbox = new SandboxClock(TimeProvider.System);
+var host = new ExtensionHost(extensionName, version, api, log, new StartupClock(mainTimestamp), sandbox, TimeProvider.System);
 
 CacheOptions options;
 try
@@ -59,5 +61,5 @@ catch (CacheOptionsException e)
     return await host.FailConfigurationAsync(e.Errors, stopping.Token).ConfigureAwait(false);
 }
 
-using var work = new BundleCacheWork(options, log, environment);
+using var work = new BundleCacheWork(options, log, environment, sandbox, TimeProvider.System);
 return await host.RunAsync(options, work, stopping.Token).ConfigureAwait(false);

@@ -143,7 +143,7 @@ public static class Inspector
         IReadOnlyList<ZipEntryRecord> records;
         try
         {
-            (records, _) = await ZipCentralDirectory.ReadAsync(source, info, retry, MaxEntriesToList, ct).ConfigureAwait(false);
+            (records, _, _) = await ZipCentralDirectory.ReadAsync(source, info, retry, MaxEntriesToList, ct).ConfigureAwait(false);
         }
         catch (BundleException ex)
         {
@@ -284,10 +284,10 @@ public static class Inspector
             }
 
             var extractor = await ArchiveExtractor.OpenAsync(spec, source, info, caps, retry, ct).ConfigureAwait(false);
-            var stream = new ParallelRangeStream(source, info, 4 * 1024 * 1024, 4, retry, TimeProvider.System, ct);
+            var stream = new ParallelRangeStream(source, info with { Tail = extractor.KnownTail }, 4 * 1024 * 1024, 4, retry, ct);
             await using (stream.ConfigureAwait(false))
             {
-                await extractor.ExtractAsync(stream, target, 2, ct).ConfigureAwait(false);
+                await extractor.ExtractAsync(stream, null, target, 2, ct).ConfigureAwait(false);
                 var sha = await stream.DrainAndHashAsync(ct).ConfigureAwait(false);
                 return (null, target.Bytes, Convert.ToHexStringLower(sha));
             }

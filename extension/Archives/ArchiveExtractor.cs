@@ -18,7 +18,7 @@ public static class ArchiveExtractor
         return bundle.Format switch
         {
             BundleFormat.Zip => await ZipStreamExtractor.OpenAsync(source, info, caps, retry, ct).ConfigureAwait(false),
-            _ => new TarStreamExtractor(bundle.Format, requireZstdChecksum: bundle.Sha256 is null),
+            _ => new TarStreamExtractor(bundle.Format, requireZstdChecksum: bundle.Sha256 is null, info.Tail),
         };
     }
 }

@@ -9,11 +9,11 @@ namespace ExtensionCache.Extension.Archives;
 /// </summary>
 public static class EntryPathPolicy
 {
-    /// <summary>The manifest the publisher writes into the bundle; an archive may not supply its own.</summary>
-    public const string ManifestName = ".extension-cache-manifest.json";
-
-    /// <summary>The zip entry index a delta update reads (<see cref="ZipEntryIndex"/>), beside the manifest.</summary>
-    public const string EntryIndexName = ".extension-cache-entries";
+    /// <summary>
+    /// The files the extension writes into every published version (<see cref="CacheLayout"/>): an archive may not
+    /// supply its own.
+    /// </summary>
+    private static readonly string[] ReservedNames = [CacheLayout.ManifestFileName, CacheLayout.EntryIndexFileName];
 
     /// <summary>
     /// Why a name that is not UTF-8 is refused, in zip and tar alike: it could only be unpacked renamed (the
@@ -79,14 +79,9 @@ public static class EntryPathPolicy
         }
 
         var path = string.Join('/', kept);
-        if (path == ManifestName)
+        if (ReservedNames.Contains(path, StringComparer.Ordinal))
         {
-            throw Refuse(name, $"the name {ManifestName} is reserved for the extension's manifest");
-        }
-
-        if (path == EntryIndexName)
-        {
-            throw Refuse(name, $"the name {EntryIndexName} is reserved for the extension's entry index");
+            throw Refuse(name, $"the name {path} is reserved for the extension's own files (its manifest and entry index)");
         }
 
         // The name itself when already normal: the path table then shares it with the zip's entry record.

@@ -168,16 +168,12 @@ public sealed class EntryWriterPool : IAsyncDisposable
     {
         if (written != declaredSize)
         {
-            throw new BundleException(
-                FailureKind.BundleIntegrity,
-                $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: it unpacked to {written} bytes, but the archive declares {declaredSize} (truncated or corrupt data)");
+            throw CorruptArchive.Entry(entry, $"it unpacked to {written} bytes, but the archive declares {declaredSize} (truncated or corrupt data)");
         }
 
         if (declaredCrc is { } expected && crc != expected)
         {
-            throw new BundleException(
-                FailureKind.BundleIntegrity,
-                $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: CRC-32 mismatch (computed {crc:x8}, declared {expected:x8})");
+            throw CorruptArchive.Entry(entry, $"CRC-32 mismatch (computed {crc:x8}, declared {expected:x8})");
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed class ExistingTree
 
     /// <summary>The published version at <paramref name="root"/>, or null when it has no readable entry index.</summary>
     public static ExistingTree? Published(string root) =>
-        ZipEntryIndex.TryRead(Path.Join(root, EntryPathPolicy.EntryIndexName)) is { } index ? new ExistingTree(root, index) : null;
+        ZipEntryIndex.TryRead(Path.Join(root, CacheLayout.EntryIndexFileName)) is { } index ? new ExistingTree(root, index) : null;
 
     /// <summary>A killed attempt's staging folder: every file is verified by size and CRC-32 before it is reused.</summary>
     public static ExistingTree Partial(string root) => new(root, null);

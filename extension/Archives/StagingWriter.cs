@@ -83,9 +83,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
                 if (declaredSize is { } declared && written + n > declared)
                 {
-                    throw new BundleException(
-                        FailureKind.BundleIntegrity,
-                        $"entry '{EntryPathPolicy.Display(entry)}' refused: it unpacks to more than its declared {declared} bytes");
+                    throw CorruptArchive.Entry(entry, $"it unpacks to more than its declared {declared} bytes");
                 }
 
                 caps.CountBytes(entry, n);
@@ -113,12 +111,9 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
                 File.SetLastWriteTimeUtc(handle, time.UtcDateTime);
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (CorruptArchive.IsDecoderError(ex))
         {
-            throw new BundleException(
-                FailureKind.BundleIntegrity,
-                $"entry '{EntryPathPolicy.Display(entry)}' is corrupt: {ex.Message}",
-                ex);
+            throw CorruptArchive.Entry(entry, ex.Message, ex);
         }
         finally
         {
@@ -142,7 +137,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
         try
         {
-            HardLink.Create(existing, Full(path));
+            Publishing.PosixFileSystem.Link(existing, Full(path));
         }
         catch (IOException ex)
         {

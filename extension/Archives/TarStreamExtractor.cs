@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
+using ExtensionCache.Extension.Sources;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
 
@@ -12,11 +13,23 @@ namespace ExtensionCache.Extension.Archives;
 /// <see cref="TarHeaderReader"/> (which says why it is not .NET's TarReader). Small files are written by the workers
 /// of an <see cref="EntryWriterPool"/> while the reader decompresses on. A tar.zst must carry zstd's content
 /// checksum in every frame unless the bundle is pinned by sha256, and fit zstd's window limit (<see cref="ZstdFrameInspector"/>).
+/// A tar has no index, so nothing of it can be reused without reading it whole: it never has a reuse plan.
 /// </summary>
-public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum) : IArchiveExtractor
+public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChecksum, ReadOnlyMemory<byte> knownTail = default) : IArchiveExtractor
 {
-    public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
-        EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
+    public ReadOnlyMemory<byte> KnownTail => knownTail;
+
+    public ReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers) => null;
+
+    public Task ExtractAsync(ArchiveStream archive, ReusePlan? plan, ExtractionTarget target, int workers, CancellationToken ct)
+    {
+        if (plan is not null)
+        {
+            throw new ArgumentException("a tar is always read whole: it has no reuse plan", nameof(plan));
+        }
+
+        return EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, ct), ct);
+    }
 
     private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
     {

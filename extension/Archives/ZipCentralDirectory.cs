@@ -23,8 +23,12 @@ public static class ZipCentralDirectory
     private const long MaxCentralDirectoryBytes = 256L * 1024 * 1024;
     private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The central directory's entries in directory order, and where it starts.</summary>
-    public static async Task<(IReadOnlyList<ZipEntryRecord> Entries, long Offset)> ReadAsync(
+    /// <summary>
+    /// The central directory's entries in directory order, where it starts, and the object's last bytes from there on
+    /// (the directory and the end records, or more when the probe's tail held more): a full fetch serves them from
+    /// memory instead of requesting them again.
+    /// </summary>
+    public static async Task<(IReadOnlyList<ZipEntryRecord> Entries, long Offset, ReadOnlyMemory<byte> Tail)> ReadAsync(
         IBundleSource source, SourceInfo info, RetryPolicy retry, int maxEntries, CancellationToken ct)
     {
         var length = info.Length;
@@ -95,10 +99,19 @@ public static class ZipCentralDirectory
             throw Corrupt($"the central directory (offset {cdOffset}, {cdSize} bytes) does not fit before the end record at {endOfDirectory}; the archive may be truncated");
         }
 
-        var directory = cdOffset >= tailStart
-            ? tail.Slice((int)(cdOffset - tailStart), (int)cdSize)
-            : await FetchAsync(source, info, retry, cdOffset, (int)cdSize, ct).ConfigureAwait(false);
-        return (Parse(directory.Span, count, cdOffset), cdOffset);
+        if (cdOffset < tailStart)
+        {
+            // The rest of the directory, joined to the tail: one request, and the object's suffix from the directory on.
+            var head = await FetchAsync(source, info, retry, cdOffset, (int)(tailStart - cdOffset), ct).ConfigureAwait(false);
+            var joined = new byte[head.Length + tail.Length];
+            head.CopyTo(joined);
+            tail.CopyTo(joined.AsMemory(head.Length));
+            tail = joined;
+            tailStart = cdOffset;
+        }
+
+        var directory = tail.Slice((int)(cdOffset - tailStart), (int)cdSize);
+        return (Parse(directory.Span, count, cdOffset), cdOffset, tail);
     }
 
     private static List<ZipEntryRecord> Parse(ReadOnlySpan<byte> directory, long count, long cdOffset)
@@ -260,5 +273,5 @@ public static class ZipCentralDirectory
             $"GET {source.DisplayName} bytes {offset}-{offset + length - 1}",
             ct).ConfigureAwait(false);
 
-    private static BundleException Corrupt(string message) => new(FailureKind.BundleIntegrity, message);
+    private static BundleException Corrupt(string message) => CorruptArchive.Structure(message);
 }

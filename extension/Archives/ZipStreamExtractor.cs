@@ -22,18 +22,17 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     // The entries in local-header order, the order both the reuse plan and the extraction walk them.
     private readonly List<ZipEntryRecord> _ordered;
     private readonly long centralDirectoryOffset;
-    // Per file or symlink published: the entry, its path, its link target ("" for a file) and, for a file, the mtime
-    // it is known to get: the entry's time (whole seconds, which every file system Lambda uses stores exactly) when it
-    // is written or restamped, the published file's when it is linked unchanged; read back only when unknown.
-    private readonly List<(ZipEntryRecord Entry, string Path, string LinkTarget, long? MtimeTicks)> _indexed = [];
-    private ZipReusePlan? _plan;
 
-    private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset)
+    private ZipStreamExtractor(IReadOnlyList<ZipEntryRecord> entries, long centralDirectoryOffset, ReadOnlyMemory<byte> tail)
     {
         this.entries = entries;
         _ordered = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         this.centralDirectoryOffset = centralDirectoryOffset;
+        KnownTail = tail;
     }
+
+    /// <summary>The central directory and the end records, read while opening (see <see cref="ZipCentralDirectory.ReadAsync"/>).</summary>
+    public ReadOnlyMemory<byte> KnownTail { get; }
 
     /// <summary>
     /// Checks the zip before its download: the source must serve byte ranges (the central directory is at the
@@ -51,7 +50,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 $"{source.DisplayName} does not serve byte ranges, which a zip bundle needs (its central directory is at the end); use tar.gz or tar.zst");
         }
 
-        var (entries, directoryOffset) = await ZipCentralDirectory.ReadAsync(source, info, retry, caps.MaxEntries, ct).ConfigureAwait(false);
+        var (entries, directoryOffset, tail) = await ZipCentralDirectory.ReadAsync(source, info, retry, caps.MaxEntries, ct).ConfigureAwait(false);
         var declared = entries.Sum(e => e.UncompressedSize);
         if (declared > caps.MaxBytes)
         {
@@ -60,21 +59,16 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 $"the zip declares {declared} unpacked bytes, more than the {caps.MaxBytes} bytes allowed ({caps.MaxBytesOrigin})");
         }
 
-        return new ZipStreamExtractor(entries, directoryOffset);
+        return new ZipStreamExtractor(entries, directoryOffset, tail);
     }
 
-    /// <summary>Where the central directory starts: every entry's data lies before it.</summary>
-    public long CentralDirectoryOffset => centralDirectoryOffset;
-
     /// <summary>
-    /// Decides, for a delta update or a resume, which entries <paramref name="trees"/> already hold (files to
-    /// hard-link, symlinks to recreate) and which byte ranges of the archive the rest needs; directories need no
-    /// bytes at all. Returns null when no file or symlink can be reused. Once planned, <see cref="ExtractAsync"/>
-    /// expects a <see cref="RangeSetStream"/> over <see cref="ZipReusePlan.Ranges"/>. The trees are searched on
-    /// <paramref name="workers"/> threads: on a bundle of tens of thousands of files the lookups (an lstat each)
-    /// are most of a delta's time.
+    /// Decides which entries <paramref name="trees"/> already hold (files to hard-link, symlinks to recreate) and which
+    /// byte ranges of the archive the rest needs; directories need no bytes at all. Returns null when no file or
+    /// symlink can be reused. The trees are searched on <paramref name="workers"/> threads: on a bundle of tens of
+    /// thousands of files the lookups (an lstat each) are most of a delta's time.
     /// </summary>
-    public ZipReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers)
+    public ReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers)
     {
         ArgumentNullException.ThrowIfNull(trees);
         var ordered = _ordered;
@@ -96,6 +90,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         var reuse = new Dictionary<ZipEntryRecord, ReusedEntry>(ReferenceEqualityComparer.Instance);
         var ranges = new List<ObjectRange>();
         long reusedBytes = 0;
+        var fetched = 0;
         for (var i = 0; i < ordered.Count; i++)
         {
             var entry = ordered[i];
@@ -113,19 +108,31 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
             var end = i + 1 < ordered.Count ? ordered[i + 1].LocalHeaderOffset : centralDirectoryOffset;
             ranges.Add(new ObjectRange(entry.LocalHeaderOffset, Math.Max(0, Math.Min(end, centralDirectoryOffset) - entry.LocalHeaderOffset)));
+            fetched++;
         }
 
-        if (reuse.Count == 0)
-        {
-            return null;
-        }
-
-        _plan = new ZipReusePlan(reuse, ranges, TreeHash(entries), reuse.Count, reusedBytes, ordered.Count(e => !e.IsDirectory) - reuse.Count);
-        return _plan;
+        return reuse.Count == 0 ? null : new ReusePlan(reuse, ranges, TreeHash(entries), reusedBytes, fetched, centralDirectoryOffset);
     }
 
-    public Task ExtractAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct) =>
-        ExtractAndIndexAsync(archive, target, workers, ct);
+    /// <summary>
+    /// Extracts every entry, then writes the entry index a later delta reads. With a <paramref name="plan"/> the
+    /// entries it reuses are linked or recreated from disk, and <paramref name="archive"/> is skipped over them.
+    /// </summary>
+    public async Task ExtractAsync(ArchiveStream archive, ReusePlan? plan, ExtractionTarget target, int workers, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        ArgumentNullException.ThrowIfNull(target);
+        var indexed = new List<IndexedEntry>(_ordered.Count);
+        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, plan, target, pool, indexed, workers, ct), ct).ConfigureAwait(false);
+        var index = new List<ZipIndexedEntry>(indexed.Count);
+        foreach (var (entry, path, link, known) in indexed)
+        {
+            var ticks = link.Length != 0 ? 0 : known ?? File.GetLastWriteTimeUtc(Path.Join(target.Root, path)).Ticks;
+            index.Add(new ZipIndexedEntry(entry.Name, entry.UncompressedSize, entry.Crc32, entry.UnixMode ?? -1, link, ticks));
+        }
+
+        ZipEntryIndex.Write(Path.Join(target.Root, CacheLayout.EntryIndexFileName), index);
+    }
 
     private static ReusedEntry? Find(IReadOnlyList<ExistingTree> trees, ZipEntryRecord entry, string path)
     {
@@ -162,29 +169,11 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             hash.AppendData(fields);
         }
 
-        return ZipReusePlan.TreeHashPrefix + Convert.ToHexStringLower(hash.GetHashAndReset());
+        return ReusePlan.TreeHashPrefix + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private async Task ExtractAndIndexAsync(Stream archive, ExtractionTarget target, int workers, CancellationToken ct)
-    {
-        if (_plan is not null && archive is not RangeSetStream)
-        {
-            throw new InvalidOperationException("a planned reuse reads from a RangeSetStream over the plan's ranges");
-        }
-
-        _indexed.Clear();
-        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, target, pool, workers, ct), ct).ConfigureAwait(false);
-        var index = new List<ZipIndexedEntry>(_indexed.Count);
-        foreach (var (entry, path, link, known) in _indexed)
-        {
-            var ticks = link.Length != 0 ? 0 : known ?? File.GetLastWriteTimeUtc(Path.Join(target.Root, path)).Ticks;
-            index.Add(new ZipIndexedEntry(entry.Name, entry.UncompressedSize, entry.Crc32, entry.UnixMode ?? -1, link, ticks));
-        }
-
-        ZipEntryIndex.Write(Path.Join(target.Root, EntryPathPolicy.EntryIndexName), index);
-    }
-
-    private async Task ExtractEntriesAsync(Stream archive, ExtractionTarget target, EntryWriterPool pool, int workers, CancellationToken ct)
+    private async Task ExtractEntriesAsync(
+        ArchiveStream archive, ReusePlan? plan, ExtractionTarget target, EntryWriterPool pool, List<IndexedEntry> indexed, int workers, CancellationToken ct)
     {
         var ordered = _ordered;
         long position = 0;
@@ -197,9 +186,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
-            if (_plan is not null && (entry.IsDirectory || _plan.Reuse.ContainsKey(entry)))
+            if (plan is not null && (entry.IsDirectory || plan.Reuse.ContainsKey(entry)))
             {
-                ApplyReused(entry, target, links);
+                ApplyReused(entry, plan, target, links, indexed);
                 continue;
             }
 
@@ -210,7 +199,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 throw Refuse(entry, $"its data overlaps entry '{EntryPathPolicy.Display(previous!.Name)}' (overlapping entries are not allowed)");
             }
 
-            await SkipAsync(archive, entry.LocalHeaderOffset - position, ct).ConfigureAwait(false);
+            await archive.SkipAsync(entry.LocalHeaderOffset - position, ct).ConfigureAwait(false);
             position = entry.LocalHeaderOffset;
 
             await ReadExactAsync(archive, header, entry, ct).ConfigureAwait(false);
@@ -227,7 +216,15 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 throw Corrupt(entry, "its data runs into the central directory (truncated or overlapping archive)");
             }
 
-            await ExtractEntryAsync(archive, entry, target, pool, ct).ConfigureAwait(false);
+            try
+            {
+                await ExtractEntryAsync(archive, entry, target, pool, indexed, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (CorruptArchive.IsDecoderError(ex))
+            {
+                throw CorruptArchive.Entry(entry.Name, ex.Message, ex);
+            }
+
             position = dataEnd;
             previous = entry;
         }
@@ -323,7 +320,8 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     /// A directory (no bytes needed), or a file or symlink the plan found in an <see cref="ExistingTree"/>: a file is
     /// claimed here and queued in <paramref name="links"/>.
     /// </summary>
-    private void ApplyReused(ZipEntryRecord entry, ExtractionTarget target, List<(ZipEntryRecord Entry, ReusedEntry Reused)> links)
+    private static void ApplyReused(
+        ZipEntryRecord entry, ReusePlan plan, ExtractionTarget target, List<(ZipEntryRecord Entry, ReusedEntry Reused)> links, List<IndexedEntry> indexed)
     {
         if (entry.IsDirectory)
         {
@@ -331,27 +329,28 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             return;
         }
 
-        var reused = _plan!.Reuse[entry];
+        var reused = plan.Reuse[entry];
         var path = reused.Path;
         if (reused.LinkTarget is { } link)
         {
             target.CreateSymlink(entry.Name, path, link);
-            _indexed.Add((entry, path, link, null));
+            indexed.Add(new(entry, path, link, null));
             return;
         }
 
         target.ClaimLinkedFile(entry.Name, path, entry.UncompressedSize);
         links.Add((entry, reused));
-        _indexed.Add((entry, path, string.Empty, reused.Restamp ? WrittenMtime(entry) : reused.FileMtimeTicks));
+        indexed.Add(new(entry, path, string.Empty, reused.Restamp ? WrittenMtime(entry) : reused.FileMtimeTicks));
     }
 
-    private async Task ExtractEntryAsync(Stream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, CancellationToken ct)
+    private static async Task ExtractEntryAsync(
+        ArchiveStream archive, ZipEntryRecord entry, ExtractionTarget target, EntryWriterPool pool, List<IndexedEntry> indexed, CancellationToken ct)
     {
         var path = EntryPathPolicy.Normalize(entry.Name);
         if (!entry.IsDirectory && !entry.IsSymlink && EntryWriterPool.Fits(entry.CompressedSize))
         {
             target.ClaimFile(entry.Name, path);
-            _indexed.Add((entry, path, string.Empty, WrittenMtime(entry)));
+            indexed.Add(new(entry, path, string.Empty, WrittenMtime(entry)));
             var stored = pool.Rent((int)entry.CompressedSize);
             try
             {
@@ -359,7 +358,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             }
             catch (EndOfStreamException ex)
             {
-                throw new BundleException(FailureKind.BundleIntegrity, $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its data (truncated)", ex);
+                throw CorruptArchive.Entry(entry.Name, "the archive ends inside its data (truncated)", ex);
             }
 
             await pool.WriteAsync(new EntryWrite(
@@ -402,11 +401,11 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
             var link = System.Text.Encoding.UTF8.GetString(bytes, 0, read);
             target.CreateSymlink(entry.Name, path, link);
-            _indexed.Add((entry, path, link, null));
+            indexed.Add(new(entry, path, link, null));
         }
         else
         {
-            _indexed.Add((entry, path, string.Empty, WrittenMtime(entry)));
+            indexed.Add(new(entry, path, string.Empty, WrittenMtime(entry)));
             var (written, crc) = await target.WriteFileAsync(entry.Name, path, content, entry.UncompressedSize, Mode(entry), entry.Modified, ct)
                 .ConfigureAwait(false);
             EntryWriterPool.Verify(entry.Name, written, crc, entry.UncompressedSize, entry.Crc32);
@@ -430,10 +429,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
         catch (EndOfStreamException ex)
         {
-            throw new BundleException(
-                FailureKind.BundleIntegrity,
-                $"entry '{EntryPathPolicy.Display(entry.Name)}': the archive ends inside its local header (truncated)",
-                ex);
+            throw CorruptArchive.Entry(entry.Name, "the archive ends inside its local header (truncated)", ex);
         }
     }
 
@@ -441,13 +437,6 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     {
         if (count <= 0)
         {
-            return;
-        }
-
-        if (stream is RangeSetStream ranged)
-        {
-            // Between entries of a delta: the bytes were not fetched.
-            ranged.Skip(count);
             return;
         }
 
@@ -477,6 +466,12 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 
     private static BundleException Refuse(ZipEntryRecord entry, string rule) => EntryPathPolicy.Refuse(entry.Name, rule);
 
-    private static BundleException Corrupt(ZipEntryRecord entry, string cause) =>
-        new(FailureKind.BundleIntegrity, $"entry '{EntryPathPolicy.Display(entry.Name)}' is corrupt: {cause}");
+    private static BundleException Corrupt(ZipEntryRecord entry, string cause) => CorruptArchive.Entry(entry.Name, cause);
+
+    /// <summary>
+    /// A file or symlink published: the entry, its path, its link target ("" for a file) and, for a file, the mtime it
+    /// is known to get: the entry's time (whole seconds, which every file system Lambda uses stores exactly) when it
+    /// is written or restamped, the published file's when it is linked unchanged; read back only when unknown.
+    /// </summary>
+    private readonly record struct IndexedEntry(ZipEntryRecord Entry, string Path, string LinkTarget, long? MtimeTicks);
 }

@@ -1,13 +1,5 @@
 namespace ExtensionCache.Extension.Configuration;
 
-/// <summary>The archive format of a bundle, from the key's extension or a <c>#format=</c> fragment.</summary>
-public enum BundleFormat
-{
-    Zip,
-    TarGz,
-    TarZst,
-}
-
 /// <summary>
 /// One entry of <c>EXTENSION_CACHE_BUNDLES</c>: <c>name=uri</c>, already validated.
 /// <paramref name="Location"/> is where the archive is, typed by scheme; <paramref name="Sha256"/> is the

@@ -15,7 +15,9 @@ public sealed record CacheOptions(
     CacheLimits Limits,
     int VCpus,
     LogLevel? LogLevel,
-    RefreshOptions Refresh)
+    RefreshOptions Refresh,
+    InitializationType Initialization,
+    bool Metrics)
 {
     public const string BundlesVariable = BundleListParser.Variable;
 
@@ -67,8 +69,6 @@ public sealed record CacheOptions(
 
     public const string MetricsVariable = "EXTENSION_CACHE_METRICS";
 
-    public const string InitializationTypeVariable = "AWS_LAMBDA_INITIALIZATION_TYPE";
-    public const string ManagedInstancesType = "lambda-managed-instances";
 
     /// <summary>Lambda gives one vCPU per 1,769 MB, up to 6 at 10,240 MB.</summary>
     public const int MegabytesPerVCpu = 1769;
@@ -98,7 +98,7 @@ public sealed record CacheOptions(
             "off" => false,
             _ => Invalid(errors, MetricsVariable, Read(MetricsVariable), "expected on or off", true),
         };
-        var managedInstances = string.Equals(Read(InitializationTypeVariable), ManagedInstancesType, StringComparison.OrdinalIgnoreCase);
+        var initialization = InitializationTypes.Parse(environment(InitializationTypes.Variable));
         var root = CacheRootRule.Resolve(environment(RootVariable), environment(CacheRootRule.TempVariable), errors);
 
         var mode = Read(ModeVariable)?.ToLowerInvariant() switch
@@ -146,8 +146,8 @@ public sealed record CacheOptions(
         }
 
         var limits = new CacheLimits(maxBytes, maxEntries, concurrency, partSizeMb * 1024 * 1024, workers);
-        var refresh = new RefreshOptions(TimeSpan.FromMilliseconds(refreshWaitMs), metrics, managedInstances);
-        return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel, refresh);
+        var refresh = new RefreshOptions(TimeSpan.FromMilliseconds(refreshWaitMs));
+        return new CacheOptions(bundles, root, mode, onError, limits, vCpus, logLevel, refresh, initialization, metrics);
     }
 
     /// <summary>
@@ -170,6 +170,9 @@ public sealed record CacheOptions(
 
     /// <summary>True when at least one bundle is checked for new versions while the environment lives.</summary>
     public bool AnyRefresh => Bundles.Any(b => b.Refreshes);
+
+    /// <summary>Lambda Managed Instances: INVOKE cannot be registered and the sandbox is never frozen.</summary>
+    public bool ManagedInstances => Initialization == InitializationType.ManagedInstances;
 
     public static string ModeName(CacheMode mode) => mode == CacheMode.Overlap ? "overlap" : "before-register";
 

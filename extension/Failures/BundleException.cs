@@ -21,21 +21,6 @@ public sealed class BundleException : Exception
         Reason = reason;
     }
 
-    public BundleException()
-        : this(FailureKind.BundleFetchFailed, "The bundle could not be prepared.")
-    {
-    }
-
-    public BundleException(string message)
-        : this(FailureKind.BundleFetchFailed, message)
-    {
-    }
-
-    public BundleException(string message, Exception innerException)
-        : this(FailureKind.BundleFetchFailed, message, innerException)
-    {
-    }
-
     private BundleException(FailureKind kind, string bundle, string reason, Exception? innerException)
         : base(FailureKinds.ForBundle(bundle, reason), innerException)
     {

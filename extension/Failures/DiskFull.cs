@@ -8,10 +8,14 @@ public static class DiskFull
 {
     private const int Enospc = 28;
 
+    /// <summary>
+    /// True when <paramref name="ex"/> carries ENOSPC: .NET's file APIs on Unix, and the extension's own system calls
+    /// (<c>PosixFileSystem</c>), put the errno in HResult.
+    /// </summary>
     public static bool Is(IOException ex)
     {
         ArgumentNullException.ThrowIfNull(ex);
-        return ex.HResult == Enospc || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+        return ex.HResult == Enospc;
     }
 
     /// <summary>The failure to report for <paramref name="ex"/>; <paramref name="message"/> says where space ran out.</summary>

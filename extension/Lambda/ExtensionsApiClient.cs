@@ -91,7 +91,7 @@ public sealed class ExtensionsApiClient : IDisposable
         }
 
         var body = await ReadOptionalAsync(response, Json.RegisterResponse, timeout.Token).ConfigureAwait(false);
-        return new ExtensionRegistration(identifier, body?.FunctionName, body?.FunctionVersion, body?.Handler);
+        return new ExtensionRegistration(identifier, body?.FunctionName, body?.FunctionVersion, body?.Handler, events);
     }
 
     /// <summary>Long poll for the next event; no timeout, only <paramref name="cancellationToken"/> ends the wait.</summary>

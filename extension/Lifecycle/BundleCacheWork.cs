@@ -1,3 +1,4 @@
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Logging;
@@ -15,14 +16,16 @@ public sealed class BundleCacheWork : IBundleWork
     private readonly BundleCache cache;
     private readonly EmbeddedMetrics metrics;
 
-    public BundleCacheWork(CacheOptions options, LifecycleLog log, Func<string, string?> environment)
+    /// <param name="clock">The sandbox's running time (the host pauses it while the sandbox may be frozen).</param>
+    public BundleCacheWork(CacheOptions options, LifecycleLog log, Func<string, string?> environment, SandboxClock clock, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         sources = new BundleSourceFactory(environment);
-        var sinceStart = TimeSpan.FromMilliseconds(StartupClock.MillisecondsSinceProcessStart() ?? 0);
-        cache = new BundleCache(options.Root, options.Limits, log, sources, TimeProvider.System, FetchDeadline.ForInit(environment, TimeProvider.System, sinceStart));
-        metrics = new EmbeddedMetrics(log, options.Refresh.Metrics, TimeProvider.System);
+        cache = new BundleCache(options.Root, options.Limits, log, sources, time, clock);
+        metrics = new EmbeddedMetrics(log, options.Metrics, time);
     }
+
+    public IReadOnlyList<FetchProgress> Running => cache.Running;
 
     public void PrepareRoot(IReadOnlyList<BundleSpec> bundles) => cache.PrepareRoot(bundles);
 

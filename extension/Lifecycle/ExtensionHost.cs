@@ -4,6 +4,7 @@ using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Lambda;
 using ExtensionCache.Extension.Logging;
+using ExtensionCache.Extension.Sources;
 
 namespace ExtensionCache.Extension.Lifecycle;
 
@@ -14,10 +15,16 @@ namespace ExtensionCache.Extension.Lifecycle;
 /// the refresh wait (the rest goes on in the background). On Managed Instances, where INVOKE cannot be registered,
 /// a timer drives the checks.
 /// </summary>
-public sealed class ExtensionHost(string extensionName, string version, ExtensionsApiClient api, LifecycleLog log, StartupClock clock)
+/// <param name="sandbox">Paused while the extension waits in <c>next</c> on demand (the sandbox may be frozen meanwhile)
+/// and thawed by each event, so refresh budgets count running time only.</param>
+public sealed class ExtensionHost(
+    string extensionName, string version, ExtensionsApiClient api, LifecycleLog log, StartupClock clock, SandboxClock sandbox, TimeProvider time)
 {
     /// <summary>Consecutive event/next failures tolerated (a connection may die while the sandbox is frozen).</summary>
     private const int NextAttempts = 3;
+
+    /// <summary>How long before the on-demand INIT limit the extension says how far its fetches have got.</summary>
+    private static readonly TimeSpan InitLimitNotice = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a refresh still running at SHUTDOWN may take to remove its staging.</summary>
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromMilliseconds(300);
@@ -29,7 +36,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
     public static IReadOnlyList<ExtensionEventType> EventsFor(CacheOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.AnyRefresh && !options.Refresh.ManagedInstances ? InvokeAndShutdown : ShutdownOnly;
+        return options.AnyRefresh && !options.ManagedInstances ? InvokeAndShutdown : ShutdownOnly;
     }
 
     /// <summary>Configuration was invalid: register (init/error needs an identifier), report every problem, exit 1.</summary>
@@ -75,16 +82,24 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         var rootProblem = PrepareRoot(options, work);
 
         IReadOnlyList<BundleFailure> failures = [];
-        if (options.Mode == CacheMode.BeforeRegister)
+        ExtensionRegistration registration;
+        using (var preparing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
-        }
+            var limit = options.Initialization == InitializationType.OnDemand ? LogAtInitLimitAsync(work, preparing.Token) : Task.CompletedTask;
+            if (options.Mode == CacheMode.BeforeRegister)
+            {
+                failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
+            }
 
-        var registration = await RegisterAsync(mode, EventsFor(options), cancellationToken).ConfigureAwait(false);
+            registration = await RegisterAsync(mode, EventsFor(options), cancellationToken).ConfigureAwait(false);
 
-        if (options.Mode == CacheMode.Overlap)
-        {
-            failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
+            if (options.Mode == CacheMode.Overlap)
+            {
+                failures = await PrepareAllAsync(options.Bundles, work, rootProblem, cancellationToken).ConfigureAwait(false);
+            }
+
+            await preparing.CancelAsync().ConfigureAwait(false);
+            await limit.ConfigureAwait(false);
         }
 
         if (failures.Count > 0)
@@ -113,14 +128,14 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         }
 
         using var refreshing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var scheduler = new RefreshScheduler(options.Bundles, work.RefreshAsync, TimeProvider.System, log);
-        var driver = options.Refresh.ManagedInstances ? "timer" : "invoke";
+        var scheduler = new RefreshScheduler(options.Bundles, work.RefreshAsync, time, log);
+        var driver = options.ManagedInstances ? "timer" : "invoke";
         log.Info(
             "refresh on",
             ("bundles", options.Bundles.Where(b => b.Refreshes).Select(b => $"{b.Name}:{b.RefreshSeconds}s").ToArray()),
             ("driver", driver),
             ("waitMs", (long)options.Refresh.InvokeWait.TotalMilliseconds));
-        var timer = options.Refresh.ManagedInstances ? RunTimerAsync(scheduler, refreshing.Token) : Task.CompletedTask;
+        var timer = options.ManagedInstances ? RunTimerAsync(scheduler, refreshing.Token) : Task.CompletedTask;
         try
         {
             return await WaitForShutdownAsync(registration, new InvokeRefresh(scheduler, options.Refresh.InvokeWait, refreshing.Token), cancellationToken).ConfigureAwait(false);
@@ -149,8 +164,44 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
         }
     }
 
-    /// <summary>What an INVOKE does when bundles refresh on demand.</summary>
+    /// <summary>What an INVOKE does when bundles refresh.</summary>
     private sealed record InvokeRefresh(RefreshScheduler Scheduler, TimeSpan Wait, CancellationToken Token);
+
+    /// <summary>
+    /// On demand, shortly before the INIT limit (counted from the process start, which comes a little after Lambda's
+    /// INIT start): says how far each fetch still running has got, while the extension can still say it. It does not
+    /// stop there: Lambda ends INIT itself, and a retried INIT runs under the function timeout, which the extension
+    /// cannot know. If Lambda ends this INIT, the complete files stay for the retry.
+    /// </summary>
+    private async Task LogAtInitLimitAsync(IBundleWork work, CancellationToken ct)
+    {
+        var sinceStart = TimeSpan.FromMilliseconds(StartupClock.MillisecondsSinceProcessStart() ?? 0);
+        var wait = InitializationTypes.OnDemandInitLimit - InitLimitNotice - sinceStart;
+        try
+        {
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        foreach (var running in work.Running)
+        {
+            log.Warn(
+                "INIT limit near, still fetching",
+                ("bundle", running.Bundle),
+                ("limitS", InitializationTypes.OnDemandInitLimit.TotalSeconds),
+                ("readBytes", running.ReadBytes),
+                ("archiveBytes", running.ArchiveBytes),
+                ("files", running.Files),
+                ("bytes", running.Bytes),
+                ("next", "Lambda ends a first INIT at 10 s and retries it at the first invoke under the function timeout; the retry resumes from the complete files"));
+        }
+    }
 
     /// <summary>Cleans the cache root; returns why it cannot be used, or null.</summary>
     private string? PrepareRoot(CacheOptions options, IBundleWork work)
@@ -222,6 +273,10 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
 
     private async Task<int> WaitForShutdownAsync(ExtensionRegistration registration, InvokeRefresh? refresh, CancellationToken cancellationToken)
     {
+        // Registered for INVOKE (refresh on demand), the extension waits in next while the sandbox may be frozen, and
+        // each INVOKE thaws it. Otherwise next returns only at SHUTDOWN, and nothing running (a Managed Instances
+        // refresh timer: that sandbox is never frozen) needs to tell frozen time from running time.
+        var freezes = registration.Events.Contains(ExtensionEventType.Invoke);
         var trimmed = false;
         var failures = 0;
         while (true)
@@ -229,6 +284,11 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
             ExtensionEvent next;
             try
             {
+                if (freezes)
+                {
+                    sandbox.Pause();
+                }
+
                 var pending = api.NextAsync(registration.Identifier, cancellationToken);
                 if (!trimmed)
                 {
@@ -240,6 +300,7 @@ public sealed class ExtensionHost(string extensionName, string version, Extensio
                 }
 
                 next = await pending.ConfigureAwait(false);
+                sandbox.Thaw();
                 failures = 0;
             }
             catch (ExtensionsApiException e) when (e.StatusCode is null && ++failures < NextAttempts)

@@ -1,3 +1,4 @@
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 
 namespace ExtensionCache.Extension.Lifecycle;
@@ -16,4 +17,7 @@ public interface IBundleWork : IDisposable
 
     /// <summary>One refresh check of a bundle (see <see cref="BundleCache.RefreshAsync"/>); false when it failed.</summary>
     Task<bool> RefreshAsync(BundleSpec bundle, CancellationToken cancellationToken);
+
+    /// <summary>The fetches running now and how far each has got.</summary>
+    IReadOnlyList<FetchProgress> Running { get; }
 }

@@ -16,6 +16,12 @@ public sealed class RefreshScheduler
 
     private static readonly TimeSpan RunningPoll = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The longest single sleep of the timer. A due time can be 56 days away (8 periods of the longest period, 7
+    /// days), longer than a timer can wait (2^32 - 2 ms, 49.7 days): the timer sleeps in steps and looks again.
+    /// </summary>
+    public static readonly TimeSpan MaxSleep = TimeSpan.FromDays(1);
+
     private readonly List<Entry> entries;
     private readonly Func<BundleSpec, CancellationToken, Task<bool>> check;
     private readonly TimeProvider time;
@@ -89,7 +95,8 @@ public sealed class RefreshScheduler
 
             if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, time, ct).ConfigureAwait(false);
+                await Task.Delay(wait < MaxSleep ? wait : MaxSleep, time, ct).ConfigureAwait(false);
+                continue;
             }
 
             _ = StartDue(ct);

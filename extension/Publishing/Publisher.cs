@@ -3,30 +3,38 @@ using System.Text.Json;
 namespace ExtensionCache.Extension.Publishing;
 
 /// <summary>
-/// The steps that change the cache root's <see cref="CacheLayout"/>: staging folders under <c>.staging</c>,
-/// complete versions under <c>.store</c>, and per bundle a symlink <c>&lt;root&gt;/&lt;name&gt;</c> swapped atomically
-/// with rename(2), so the published path is either the old complete version or the new one, never partial.
+/// The steps that change the cache root (<see cref="CacheLayout"/>): attempts unpacked under <c>.staging</c>,
+/// complete versions moved into <c>.store</c>, and per bundle a symlink <c>&lt;root&gt;/&lt;name&gt;</c> swapped
+/// atomically with rename(2), so the published path is either the old complete version or the new one, never partial.
 /// </summary>
-public sealed class Publisher(string root)
+public sealed class Publisher
 {
-    public const string StagingFolder = CacheLayout.StagingFolderName;
-    public const string StoreFolder = CacheLayout.StoreFolderName;
-    public const string StatusFolder = CacheLayout.StatusFolderName;
+    private readonly CacheLayout _layout;
 
-    private readonly CacheLayout _layout = new(root);
+    public Publisher(string root)
+    {
+        _layout = new CacheLayout(root);
+        Retention = new VersionRetention(root, ProcessFileUsage.IsInUse);
+    }
 
-    public string Root => root;
+    internal CacheLayout Layout => _layout;
+
+    public string Root => _layout.Root;
+
+    /// <summary>The old-version policy for refreshes, seeing other processes through /proc.</summary>
+    public VersionRetention Retention { get; }
 
     public string PublishedPath(string name) => _layout.BundlePath(name);
 
     public string StatusPath(string name) => _layout.StatusPath(name);
 
-    /// <summary>The old-version policy for refreshes, seeing other processes through /proc.</summary>
-    public VersionRetention Retention { get; } = new(Path.Join(root, StoreFolder), ProcessFileUsage.IsInUse);
-
-    /// <summary>The store folder name <c>&lt;root&gt;/&lt;name&gt;</c> points at, or null when nothing is published.</summary>
+    /// <summary>The store version <c>&lt;root&gt;/&lt;name&gt;</c> points at, or null when nothing is published.</summary>
     public string? CurrentVersion(string name) =>
-        new FileInfo(PublishedPath(name)).LinkTarget is { } target ? Path.GetFileName(target.TrimEnd('/')) : null;
+        CacheLayout.VersionOfLinkTarget(name, new FileInfo(PublishedPath(name)).LinkTarget);
+
+    /// <summary>The folder of the version <c>&lt;root&gt;/&lt;name&gt;</c> points at, or null when nothing is published.</summary>
+    public string? CurrentVersionPath(string name) =>
+        CurrentVersion(name) is { } version ? _layout.VersionPath(name, version) : null;
 
     /// <summary>The bundle's status file as last written, or null when there is none (or it cannot be read).</summary>
     public BundleStatus? ReadStatus(string name)
@@ -42,50 +50,53 @@ public sealed class Publisher(string root)
     }
 
     /// <summary>
-    /// Removes every staging folder and temp link (left by a killed INIT) and every store version no published
-    /// link points at, and deletes the status files of <paramref name="names"/>.
+    /// Removes every attempt and temp link (left by a killed INIT), every store version no published link points
+    /// at, and the status files of <paramref name="names"/>; returns what it removed. Attempts worth resuming must
+    /// have been moved aside before (<see cref="ResumeFolders.KeepKilledAttempts"/>).
     /// </summary>
     public IReadOnlyList<string> CleanRoot(IEnumerable<string> names)
     {
         var removed = new List<string>();
-        Directory.CreateDirectory(root);
         foreach (var folder in new[] { _layout.StagingFolder, _layout.StoreFolder, _layout.StatusFolder })
         {
             Directory.CreateDirectory(folder);
         }
 
-        foreach (var staging in new DirectoryInfo(_layout.StagingFolder).EnumerateFileSystemInfos())
+        foreach (var attempts in new DirectoryInfo(_layout.StagingFolder).EnumerateFileSystemInfos())
         {
-            DeleteTree(staging.FullName);
-            removed.Add(staging.FullName);
+            DeleteTree(attempts.FullName);
+            removed.Add(attempts.FullName);
         }
 
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
+        foreach (var entry in new DirectoryInfo(_layout.Root).EnumerateFileSystemInfos())
         {
-            if (entry.Name.StartsWith(CacheLayout.LinkTempPrefix, StringComparison.Ordinal) && entry.LinkTarget is not null)
+            if (CacheLayout.IsTempLink(entry.Name) && entry.LinkTarget is not null)
             {
                 entry.Delete();
                 removed.Add(entry.FullName);
             }
-            else if (entry.LinkTarget is { } target)
-            {
-                referenced.Add(Path.GetFileName(target.TrimEnd('/')));
-            }
         }
 
-        foreach (var version in new DirectoryInfo(_layout.StoreFolder).EnumerateFileSystemInfos())
+        foreach (var bundle in new DirectoryInfo(_layout.StoreFolder).EnumerateFileSystemInfos())
         {
-            if (!referenced.Contains(version.Name))
+            var current = bundle is DirectoryInfo { LinkTarget: null } ? CurrentVersion(bundle.Name) : null;
+            if (current is null)
+            {
+                DeleteTree(bundle.FullName);
+                removed.Add(bundle.FullName);
+                continue;
+            }
+
+            foreach (var version in new DirectoryInfo(bundle.FullName).EnumerateFileSystemInfos().Where(v => v.Name != current))
             {
                 DeleteTree(version.FullName);
                 removed.Add(version.FullName);
             }
         }
 
-        foreach (var temp in Directory.EnumerateFiles(_layout.StatusFolder, "*" + CacheLayout.TempFileExtension))
+        foreach (var temp in new DirectoryInfo(_layout.StatusFolder).EnumerateFiles().Where(f => CacheLayout.IsStatusTemp(f.Name)))
         {
-            File.Delete(temp);
+            temp.Delete();
         }
 
         foreach (var name in names)
@@ -96,26 +107,35 @@ public sealed class Publisher(string root)
         return removed;
     }
 
-    public string CreateStaging(string name)
+    /// <summary>A new, empty folder to unpack one attempt of <paramref name="name"/> into.</summary>
+    public string CreateAttempt(string name)
     {
-        var path = Path.Join(_layout.StagingFolder, $"{name}-{RandomSuffix()}");
+        var path = _layout.AttemptPath(name, RandomSuffix());
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    /// <summary>Removes the folder of <paramref name="name"/>'s attempts once none is left in it.</summary>
+    public void EndAttempts(string name)
+    {
+        var attempts = new DirectoryInfo(_layout.AttemptsOf(name));
+        if (attempts.Exists && !attempts.EnumerateFileSystemInfos().Any())
+        {
+            attempts.Delete();
+        }
     }
 
     /// <summary>The manifest of what <c>&lt;root&gt;/&lt;name&gt;</c> currently points at, or null when nothing usable is published.</summary>
     public BundleManifest? ReadPublished(string name)
     {
-        var link = new FileInfo(PublishedPath(name));
-        if (link.LinkTarget is null)
+        if (new FileInfo(PublishedPath(name)).LinkTarget is null)
         {
             return null;
         }
 
         try
         {
-            var text = File.ReadAllBytes(_layout.ManifestPath(name));
-            return JsonSerializer.Deserialize(text, ContractJsonContext.Default.BundleManifest);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(_layout.ManifestPath(name)), ContractJsonContext.Default.BundleManifest);
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -124,46 +144,43 @@ public sealed class Publisher(string root)
     }
 
     /// <summary>
-    /// Writes the manifest into the staging folder, moves it into the store and swaps the published link to it.
+    /// Writes the manifest into the attempt's folder, moves it into the store and swaps the published link to it.
     /// Returns the store folder. The version it replaced stays in the store: a reader that resolved the old link a
-    /// moment ago may still be opening files in it. <see cref="CleanRoot"/> removes it at the next start, before
-    /// register, when no function code is running, and a refresh removes it before its next download once no
-    /// process uses it (<see cref="VersionRetention"/>).
+    /// moment ago may still be opening files in it. <see cref="VersionRetention"/> removes it at the next refresh
+    /// check once no process uses it, and <see cref="CleanRoot"/> at the next start.
     /// No fsync/syncfs: every reader is in the same boot (a sandbox reset kills processes, not the kernel, so the
     /// page cache survives), where rename(2) alone makes the complete folder visible at once; a lost boot is a new
     /// execution environment with an empty /tmp. Flushing a bundle of hundreds of MB would only lengthen INIT.
     /// </summary>
-    public string Publish(string name, string staging, BundleManifest manifest)
+    public string Publish(string name, string attempt, BundleManifest manifest)
     {
-        var manifestPath = Path.Join(staging, CacheLayout.ManifestFileName);
-        using (var stream = new FileStream(manifestPath, FileMode.CreateNew, FileAccess.Write))
+        using (var stream = new FileStream(Path.Join(attempt, CacheLayout.ManifestFileName), FileMode.CreateNew, FileAccess.Write))
         {
             JsonSerializer.Serialize(stream, manifest, ContractJsonContext.Default.BundleManifest);
         }
 
-        var storeName = $"{name}-{manifest.Sha256[..16]}";
-        var store = Path.Join(_layout.StoreFolder, storeName);
-        for (var n = 2; Path.Exists(store); n++)
+        Directory.CreateDirectory(_layout.VersionsOf(name));
+        var copy = 1;
+        var version = CacheLayout.VersionName(manifest.Sha256, copy);
+        while (Path.Exists(_layout.VersionPath(name, version)))
         {
-            storeName = $"{name}-{manifest.Sha256[..16]}-{n}";
-            store = Path.Join(_layout.StoreFolder, storeName);
+            version = CacheLayout.VersionName(manifest.Sha256, ++copy);
         }
 
-        PosixFileSystem.Rename(staging, store);
+        var store = _layout.VersionPath(name, version);
+        PosixFileSystem.Rename(attempt, store);
 
-        var link = PublishedPath(name);
-        var temp = Path.Join(root, $"{CacheLayout.LinkTempPrefix}{name}-{RandomSuffix()}");
-        File.CreateSymbolicLink(temp, CacheLayout.StoreLinkTarget(storeName));
-        PosixFileSystem.Rename(temp, link);
-
+        var temp = _layout.TempLinkPath(name, RandomSuffix());
+        File.CreateSymbolicLink(temp, CacheLayout.LinkTarget(name, version));
+        PosixFileSystem.Rename(temp, PublishedPath(name));
         return store;
     }
 
     public void WriteStatus(BundleStatus status)
     {
+        ArgumentNullException.ThrowIfNull(status);
         Directory.CreateDirectory(_layout.StatusFolder);
-        var path = StatusPath(status.Name);
-        var temp = $"{path}.{RandomSuffix()}{CacheLayout.TempFileExtension}";
+        var temp = _layout.StatusTempPath(status.Name, RandomSuffix());
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
             // No fsync: readers are in the same boot, where rename alone makes the whole file visible at once,
@@ -171,7 +188,7 @@ public sealed class Publisher(string root)
             JsonSerializer.Serialize(stream, status, ContractJsonContext.Default.BundleStatus);
         }
 
-        PosixFileSystem.Rename(temp, path);
+        PosixFileSystem.Rename(temp, StatusPath(status.Name));
     }
 
     /// <summary>Deletes a folder tree without following symlinks (a bundle's links are removed, never their targets).</summary>

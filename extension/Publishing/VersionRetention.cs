@@ -1,30 +1,39 @@
-using System.Text.RegularExpressions;
-
 namespace ExtensionCache.Extension.Publishing;
 
 /// <summary>
-/// Which store versions of a bundle may go while the environment lives. After a swap the replaced version stays
-/// (a reader that resolved the old link a moment before may still be opening files in it). Before the next
-/// download, every version but the published one is removed unless a process still uses it (an open file, a
-/// working directory or a mapped file under it, see <see cref="ProcessFileUsage"/>); one still in use is tried again
-/// at the next refresh. So /tmp holds at most the published version and the one being fetched, plus any old
-/// version a process is still holding.
+/// Which stored versions of a bundle may go while the environment lives. After a swap the replaced version stays
+/// (a reader that resolved the old link a moment before may still be opening files in it). At the start of every
+/// refresh check, every version of the bundle but the published one is removed unless a process still uses it (an
+/// open file, a working directory or a mapped file under it, see <see cref="ProcessFileUsage"/>); one still in use
+/// is tried again at the next check. Every version a refresh publishes, full or delta, lives in the bundle's own
+/// store folder (<see cref="CacheLayout.VersionsOf"/>), so each is seen. /tmp therefore holds at most the published
+/// version and the one it replaced, plus the one being fetched during a download, plus any a process still holds.
 /// </summary>
-public sealed class VersionRetention(string storeFolder, Func<string, bool> isInUse)
+public sealed class VersionRetention
 {
-    /// <summary>The store folders of <paramref name="name"/> other than <paramref name="current"/> that no process uses.</summary>
+    private readonly CacheLayout _layout;
+    private readonly Func<string, bool> _isInUse;
+
+    /// <summary>A policy for the cache root <paramref name="root"/>, with <paramref name="isInUse"/> telling which folders a process uses.</summary>
+    public VersionRetention(string root, Func<string, bool> isInUse)
+    {
+        _layout = new CacheLayout(root);
+        _isInUse = isInUse;
+    }
+
+    /// <summary>The stored versions of <paramref name="name"/> other than <paramref name="current"/> that no process uses.</summary>
     public IReadOnlyList<string> Removable(string name, string? current)
     {
-        if (!Directory.Exists(storeFolder))
+        var versions = new DirectoryInfo(_layout.VersionsOf(name));
+        if (!versions.Exists)
         {
             return [];
         }
 
-        var pattern = new Regex($"^{Regex.Escape(name)}-[0-9a-f]{{16}}(-[0-9]+)?$", RegexOptions.CultureInvariant);
-        return [.. new DirectoryInfo(storeFolder).EnumerateFileSystemInfos()
-            .Where(v => pattern.IsMatch(v.Name) && v.Name != current)
+        return [.. versions.EnumerateFileSystemInfos()
+            .Where(v => v.Name != current)
             .Select(v => v.FullName)
-            .Where(path => !isInUse(path))];
+            .Where(path => !_isInUse(path))];
     }
 
     /// <summary>Removes what <see cref="Removable"/> lists; returns the removed paths.</summary>

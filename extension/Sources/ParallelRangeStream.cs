@@ -5,36 +5,24 @@ using ExtensionCache.Extension.Failures;
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
-/// A forward-only stream over a whole object, fetched as ordered parts with up to <c>concurrency</c> ranged
-/// requests in flight (one sequential GET when the source has no ranges), laid out by a <see cref="PartPlan"/>; the
-/// tail the probe already fetched is served from memory, not requested again. Each request holds a slot of the
-/// retry policy's <see cref="InFlightController"/>, so throttling lowers how many are really in flight. Each part is read completely into a
-/// pooled buffer inside its retry, so a dropped connection costs one part, not the download. Memory stays at or
-/// below concurrency × part size. SHA-256 is computed over the bytes as they are consumed.
-/// Only the asynchronous read path is supported: the archive readers are async all the way.
+/// A full fetch: a forward-only stream over the whole object, read as the ordered parts of a <see cref="PartPlan"/>
+/// through an <see cref="OrderedRangeReader"/> (one sequential GET when the source has no ranges). The object's tail
+/// the caller already holds (the probe's, or a zip's whole central directory) is served from memory, so the archive
+/// crosses the network once. Each request holds a slot of the retry policy's <see cref="InFlightController"/>, so
+/// throttling lowers how many are really in flight. SHA-256 is computed over the bytes as they are consumed.
 /// </summary>
-public sealed class ParallelRangeStream : ReadOnlyStream
+public sealed class ParallelRangeStream : ArchiveStream
 {
     private readonly IBundleSource _source;
     private readonly SourceInfo _info;
     private readonly long _length;
-    private readonly PartPlan _plan;
-    private readonly int _concurrency;
     private readonly RetryPolicy _retry;
-    private readonly TimeProvider _time;
     private readonly TimeSpan _stallTimeout;
     private readonly CancellationTokenSource _cts;
-    private readonly Queue<Task<byte[]>> _inFlight = new();
-    // A pool of this download's own: its part buffers become garbage with the stream instead of staying
-    // cached in the shared pool (and in the extension's RSS) for the rest of the sandbox's life.
-    private readonly ArrayPool<byte> _pool;
+    private readonly OrderedRangeReader? _parts;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly long _started;
-    private readonly int _partCount;
-    private int _nextPart;
-    private int _fetchedParts;
-    private byte[]? _current;
-    private int _currentLength;
+    private RangePart? _current;
     private int _currentOffset;
     private long _position;
     private Stream? _sequential;
@@ -50,40 +38,48 @@ public sealed class ParallelRangeStream : ReadOnlyStream
         int partSize,
         int concurrency,
         RetryPolicy retry,
-        TimeProvider time,
         CancellationToken ct,
         TimeSpan? stallTimeout = null)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(retry);
         ArgumentOutOfRangeException.ThrowIfNegative(partSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         _source = source;
         _info = info;
         _length = info.Length;
-        _concurrency = info.SupportsRanges ? concurrency : 1;
-        var tail = info.SupportsRanges && info.Tail.Length <= info.Length ? info.Tail.Length : 0;
-        _plan = new PartPlan(info.SupportsRanges ? info.Length : 0, partSize, _concurrency, tail);
         _retry = retry;
-        _time = time;
-        _stallTimeout = stallTimeout ?? TimeSpan.FromSeconds(5);
+        _stallTimeout = stallTimeout ?? OrderedRangeReader.DefaultStallTimeout;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _pool = ArrayPool<byte>.Create(maxArrayLength: Math.Max(Math.Max(_plan.MaxPartLength, _plan.TailBytes), 16), maxArraysPerBucket: Math.Max(concurrency, 1) + 1);
-        _started = time.GetTimestamp();
+        _started = retry.Time.GetTimestamp();
         _lastByteTimestamp = _started;
-        _partCount = _plan.Count + (_plan.TailBytes > 0 ? 1 : 0);
         SupportsRanges = info.SupportsRanges;
-        for (var i = 0; i < _concurrency - 1 && i < _partCount; i++)
+        if (SupportsRanges)
         {
-            StartNextPart();
+            var tail = info.Tail.Length <= info.Length ? info.Tail.Length : 0;
+            var plan = new PartPlan(info.Length, partSize, concurrency, tail);
+            var ranges = Enumerable.Range(0, plan.Count).Select(i => new ObjectRange(plan.Offset(i), plan.Length(i))).ToList();
+            if (plan.TailBytes > 0)
+            {
+                ranges.Add(new ObjectRange(info.Length - plan.TailBytes, plan.TailBytes));
+            }
+
+            PlannedRequests = plan.Count;
+            _parts = new OrderedRangeReader(source, info, ranges, concurrency, retry, _cts.Token, _stallTimeout);
+        }
+        else
+        {
+            PlannedRequests = 1;
         }
     }
 
     public bool SupportsRanges { get; }
 
-    /// <summary>Ranged requests this download makes when none is retried (the probed tail is not requested again).</summary>
-    public int PlannedRequests => SupportsRanges ? _plan.Count : 1;
+    /// <summary>Requests this download makes when none is retried (the known tail is not requested again).</summary>
+    public int PlannedRequests { get; }
 
     /// <summary>Time from the first request until the last byte of the object arrived.</summary>
-    public TimeSpan DownloadTime => _time.GetElapsedTime(_started, _lastByteTimestamp);
+    public TimeSpan DownloadTime => _parts?.DownloadTime ?? _retry.Time.GetElapsedTime(_started, _lastByteTimestamp);
 
     public override long Length => _length;
 
@@ -96,24 +92,33 @@ public sealed class ParallelRangeStream : ReadOnlyStream
     /// <summary>Reads whatever the consumer left unread (for example a zip's central directory), then returns the SHA-256 of the whole object.</summary>
     public async Task<byte[]> DrainAndHashAsync(CancellationToken ct)
     {
+        await SkipAsync(long.MaxValue, ct).ConfigureAwait(false);
+        await _hashChain.ConfigureAwait(false);
+        return _sha256.GetHashAndReset();
+    }
+
+    /// <summary>Reads and hashes <paramref name="count"/> bytes (or up to the end), discarding them.</summary>
+    public override async ValueTask SkipAsync(long count, CancellationToken ct)
+    {
         var scratch = ArrayPool<byte>.Shared.Rent(81920);
         try
         {
-            while (await ReadAsync(scratch, ct).ConfigureAwait(false) > 0)
+            while (count > 0)
             {
+                var n = await ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, count)), ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    return;
+                }
+
+                count -= n;
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
-
-        await _hashChain.ConfigureAwait(false);
-        return _sha256.GetHashAndReset();
     }
-
-    public override int Read(Span<byte> buffer) =>
-        throw new NotSupportedException("ParallelRangeStream is read asynchronously only.");
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -123,20 +128,27 @@ public sealed class ParallelRangeStream : ReadOnlyStream
         }
 
         int n;
-        if (!SupportsRanges)
+        if (_parts is null)
         {
             n = await ReadSequentialAsync(buffer, cancellationToken).ConfigureAwait(false);
             _sha256.AppendData(buffer.Span[..n]);
         }
         else
         {
-            if (_current is null || _currentOffset == _currentLength)
+            if (_current is not { } current || _currentOffset == current.Range.Length)
             {
-                await AdvancePartAsync().ConfigureAwait(false);
+                current = await AdvancePartAsync(_parts).ConfigureAwait(false);
             }
 
-            n = Math.Min(buffer.Length, _currentLength - _currentOffset);
-            _current.AsSpan(_currentOffset, n).CopyTo(buffer.Span);
+            var readable = current.Filled;
+            if (readable == _currentOffset)
+            {
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cts.Token);
+                readable = await current.ReadableAsync(_currentOffset, linked.Token).ConfigureAwait(false);
+            }
+
+            n = Math.Min(buffer.Length, readable - _currentOffset);
+            current.Buffer.AsSpan(_currentOffset, n).CopyTo(buffer.Span);
             _currentOffset += n;
         }
 
@@ -148,26 +160,36 @@ public sealed class ParallelRangeStream : ReadOnlyStream
     {
         if (!_disposed)
         {
+            _disposed = true;
             await _cts.CancelAsync().ConfigureAwait(false);
-            while (_inFlight.TryDequeue(out var task))
+            try
             {
-                try
+                await _hashChain.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException
+                or TransientSourceException or BundleException)
+            {
+                // The download is being abandoned; the reader saw or will see its failure.
+            }
+
+            if (_parts is not null)
+            {
+                if (_current is { } current)
                 {
-                    _pool.Return(await task.ConfigureAwait(false));
+                    _parts.Return(current);
+                    _current = null;
                 }
-                catch (Exception)
-                {
-                    // The download is being abandoned; its failure was or will be reported by the reader.
-                }
+
+                await _parts.DisposeAsync().ConfigureAwait(false);
             }
 
             if (_sequential is not null)
             {
                 await _sequential.DisposeAsync().ConfigureAwait(false);
-                _sequential = null;
             }
 
-            await _hashChain.ConfigureAwait(false);
+            _sha256.Dispose();
+            _cts.Dispose();
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
@@ -177,41 +199,41 @@ public sealed class ParallelRangeStream : ReadOnlyStream
     {
         if (disposing && !_disposed)
         {
-            _disposed = true;
-            _cts.Cancel();
-
-            // Parts still in flight return their buffers to the pool when they finish or fail.
-            foreach (var task in _inFlight)
-            {
-                task.ContinueWith(
-                    t => _pool.Return(t.Result),
-                    CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnRanToCompletion,
-                    TaskScheduler.Default);
-            }
-
-            _inFlight.Clear();
-            var current = _current;
-            _current = null;
-            var sha256 = _sha256;
-            _hashChain.ContinueWith(
-                _ =>
-                {
-                    if (current is not null)
-                    {
-                        _pool.Return(current);
-                    }
-
-                    sha256.Dispose();
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.None,
-                TaskScheduler.Default);
-            _sequential?.Dispose();
-            _cts.Dispose();
+            DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
         base.Dispose(disposing);
+    }
+
+    private async Task<RangePart> AdvancePartAsync(OrderedRangeReader parts)
+    {
+        // The part read whole goes back once it is hashed too, before the next part is asked for, so at most
+        // `concurrency` buffers are alive: the one being read and the ones in flight.
+        if (_current is { } done)
+        {
+            await _hashChain.ConfigureAwait(false);
+            parts.Return(done);
+            _current = null;
+        }
+
+        var next = parts.Next() ?? throw new InvalidOperationException("No part left although the object is not finished.");
+        _current = next;
+        _currentOffset = 0;
+        var previous = _hashChain;
+        _hashChain = Task.Run(() => HashWhenFetchedAsync(previous, next));
+        return next;
+    }
+
+    /// <summary>Hashes <paramref name="part"/> once all of it has arrived, after the parts before it: beside the reader, in order.</summary>
+    private async Task HashWhenFetchedAsync(Task previous, RangePart part)
+    {
+        await previous.ConfigureAwait(false);
+        while (part.Filled < part.Range.Length)
+        {
+            await part.ReadableAsync(part.Filled, _cts.Token).ConfigureAwait(false);
+        }
+
+        _sha256.AppendData(part.Buffer, 0, (int)part.Range.Length);
     }
 
     private async Task<int> ReadSequentialAsync(Memory<byte> buffer, CancellationToken ct)
@@ -222,11 +244,11 @@ public sealed class ParallelRangeStream : ReadOnlyStream
             _cts.Token).ConfigureAwait(false);
         var want = (int)Math.Min(buffer.Length, _length - _position);
         int n;
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct, _cts.Token);
-        stall.CancelAfter(_stallTimeout);
+        using var stall = new CancellationTokenSource(_stallTimeout, _retry.Time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, _cts.Token, stall.Token);
         try
         {
-            n = await _sequential.ReadAsync(buffer[..want], stall.Token).ConfigureAwait(false);
+            n = await _sequential.ReadAsync(buffer[..want], bounded.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && !_cts.IsCancellationRequested)
         {
@@ -252,111 +274,9 @@ public sealed class ParallelRangeStream : ReadOnlyStream
 
         if (_position + n == _length)
         {
-            _lastByteTimestamp = _time.GetTimestamp();
+            _lastByteTimestamp = _retry.Time.GetTimestamp();
         }
 
         return n;
-    }
-
-    private async Task AdvancePartAsync()
-    {
-        // The consumed part's buffer goes back (once hashed) before the next request starts, so at most
-        // `concurrency` buffers are alive: the one being read and the ones in flight.
-        if (_current is not null)
-        {
-            await _hashChain.ConfigureAwait(false);
-            _pool.Return(_current);
-            _current = null;
-        }
-
-        if (_nextPart < _partCount)
-        {
-            StartNextPart();
-        }
-
-        if (!_inFlight.TryDequeue(out var next))
-        {
-            throw new InvalidOperationException("No part left although the object is not finished.");
-        }
-
-        var part = await next.ConfigureAwait(false);
-        var index = _fetchedParts++;
-        var length = index < _plan.Count ? _plan.Length(index) : _plan.TailBytes;
-        _current = part;
-        _currentLength = length;
-        _currentOffset = 0;
-        _hashChain = Task.Run(() => _sha256.AppendData(part, 0, length));
-    }
-
-    private void StartNextPart()
-    {
-        var index = _nextPart++;
-        if (index == _plan.Count)
-        {
-            // The probe's tail: already here.
-            var tail = _pool.Rent(_plan.TailBytes);
-            _info.Tail.Span.CopyTo(tail);
-            _inFlight.Enqueue(Task.FromResult(tail));
-            return;
-        }
-
-        var offset = _plan.Offset(index);
-        var length = _plan.Length(index);
-        _inFlight.Enqueue(Task.Run(() => FetchPartAsync(index, offset, length), _cts.Token));
-    }
-
-    private async Task<byte[]> FetchPartAsync(int index, long offset, int length)
-    {
-        var buffer = _pool.Rent(length);
-        try
-        {
-            await _retry.ExecuteAsync(
-                async (_, ct) =>
-                {
-                    // A part that stalls (no byte for the stall timeout, e.g. after a freeze longer than the
-                    // server's patience) is abandoned and re-requested rather than waited on; a slow part that
-                    // keeps moving is left alone.
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    timeout.CancelAfter(_stallTimeout);
-                    var read = 0;
-                    try
-                    {
-                        await using var body = await _source.OpenRangeAsync(_info, offset, length, timeout.Token).ConfigureAwait(false);
-                        while (read < length)
-                        {
-                            var n = await body.ReadAsync(buffer.AsMemory(read, length - read), timeout.Token).ConfigureAwait(false);
-                            timeout.CancelAfter(_stallTimeout);
-                            if (n == 0)
-                            {
-                                throw new TransientSourceException(
-                                    $"{_source.DisplayName}: part {index} ended after {read} of {length} bytes");
-                            }
-
-                            read += n;
-                        }
-                    }
-                    catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
-                    {
-                        throw new TransientSourceException(
-                            $"{_source.DisplayName}: part {index} stalled (no byte for {_stallTimeout.TotalSeconds:0.#} s after {read} of {length} bytes)",
-                            ex);
-                    }
-
-                    return read;
-                },
-                $"GET {_source.DisplayName} bytes {offset}-{offset + length - 1}",
-                _cts.Token).ConfigureAwait(false);
-            if (index == _plan.Count - 1)
-            {
-                _lastByteTimestamp = _time.GetTimestamp();
-            }
-
-            return buffer;
-        }
-        catch
-        {
-            _pool.Return(buffer);
-            throw;
-        }
     }
 }

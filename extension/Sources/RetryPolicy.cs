@@ -3,16 +3,18 @@ using ExtensionCache.Extension.Failures;
 namespace ExtensionCache.Extension.Sources;
 
 /// <summary>
-/// Retries of transient source failures, bounded by time: every attempt and every wait ends before the
-/// <see cref="FetchDeadline"/>. A throttling answer (503 SlowDown, 429) is retried until that deadline, after a
-/// full-jitter backoff (<see cref="Backoff"/>), and cuts this process's requests in flight
-/// (<see cref="InFlightController"/>); other transient failures (other 5xx, a dropped connection, a short body, a
-/// stall) keep a bounded number of attempts. Permanent failures (<see cref="BundleException"/>) and cancellation
-/// are never retried. Every request made through <see cref="ExecuteAsync{T}"/> holds one in-flight slot.
+/// Retries of transient source failures for one fetch, bounded by its <see cref="FetchBudget"/>: no attempt and no
+/// wait outlasts it (an INIT's budget is unbounded: Lambda ends INIT itself). A throttling answer (503 SlowDown,
+/// 429) is retried until the budget ends, after a full-jitter backoff (<see cref="Backoff"/>), and cuts this
+/// process's requests in flight (<see cref="InFlightController"/>); other transient failures (other 5xx, a dropped
+/// connection, a short body, a stall) keep a bounded number of attempts, where an attempt that was in flight while
+/// the sandbox was thawed is not counted: a freeze, not the server, may have broken its connection. Permanent
+/// failures (<see cref="BundleException"/>) and cancellation are never retried. Every request made through
+/// <see cref="ExecuteAsync{T}"/> holds one in-flight slot.
 /// </summary>
 public sealed class RetryPolicy
 {
-    /// <summary>The least time worth starting one more attempt with before the deadline.</summary>
+    /// <summary>The least time worth starting one more attempt with before the budget ends.</summary>
     public static readonly TimeSpan LastAttempt = TimeSpan.FromMilliseconds(250);
 
     private readonly TimeProvider _time;
@@ -20,21 +22,24 @@ public sealed class RetryPolicy
     private readonly Backoff _errorBackoff;
     private readonly Backoff _throttleBackoff;
 
+    /// <param name="random">The jitter's source; by default a new generator seeded from the system, so copies of a
+    /// restored snapshot do not retry in step.</param>
+    /// <param name="budget">How long the fetch may retry; unbounded by default (only the caller ends it).</param>
     public RetryPolicy(
         TimeProvider time,
         int maxAttempts = 5,
         int baseDelayMs = 100,
         int maxDelayMs = 2000,
-        FetchDeadline? deadline = null,
+        FetchBudget? budget = null,
         InFlightController? inFlight = null,
         Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
         _maxAttempts = maxAttempts;
-        Deadline = deadline ?? FetchDeadline.None(time);
+        Budget = budget ?? FetchBudget.Unbounded(new SandboxClock(time));
         InFlight = inFlight ?? new InFlightController();
-        random ??= Random.Shared;
+        random ??= new Random();
         _errorBackoff = new Backoff(TimeSpan.FromMilliseconds(baseDelayMs), TimeSpan.FromMilliseconds(maxDelayMs), random, floor: 0.5);
         _throttleBackoff = new Backoff(Backoff.ThrottleBase, Backoff.ThrottleCap, random);
     }
@@ -42,9 +47,11 @@ public sealed class RetryPolicy
     /// <summary>Attempts for a transient failure that is not throttling.</summary>
     public int MaxAttempts => _maxAttempts;
 
-    public FetchDeadline Deadline { get; }
+    public FetchBudget Budget { get; }
 
     public InFlightController InFlight { get; }
+
+    public TimeProvider Time => _time;
 
     public async Task<T> ExecuteAsync<T>(Func<int, CancellationToken, Task<T>> action, string what, CancellationToken ct)
     {
@@ -54,23 +61,26 @@ public sealed class RetryPolicy
         var errors = 0;
         for (var attempt = 1; ; attempt++)
         {
-            if (Deadline.Remaining <= TimeSpan.Zero)
+            if (Budget.IsSpent)
             {
                 throw OutOfTime(what, attempt - 1, started, throttled, lastError: null);
             }
 
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bounded.CancelAfter(Deadline.Remaining);
+            using var timer = Timer();
+            using var bounded = timer is null
+                ? CancellationTokenSource.CreateLinkedTokenSource(ct)
+                : CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
             int epoch;
             try
             {
                 epoch = await InFlight.AcquireAsync(bounded.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && Budget.IsSpent)
             {
                 throw OutOfTime(what, attempt - 1, started, throttled, lastError: null);
             }
 
+            var thaws = Budget.Thaws;
             Exception failure;
             try
             {
@@ -92,44 +102,55 @@ public sealed class RetryPolicy
                     throw;
                 }
 
-                if (bounded.IsCancellationRequested && Deadline.Remaining <= TimeSpan.Zero)
+                if (Budget.IsSpent)
                 {
                     throw OutOfTime(what, attempt, started, throttled, ex);
                 }
 
                 failure = ex;
-                errors++;
-                if (errors >= _maxAttempts)
+                if (Budget.Thaws == thaws && ++errors >= _maxAttempts)
                 {
-                    throw new BundleException(
-                        FailureKind.BundleFetchFailed,
-                        $"{what} failed after {attempt} attempts: {ex.Message}",
-                        ex);
+                    throw new BundleException(FailureKind.BundleFetchFailed, $"{what} failed after {attempt} attempts: {ex.Message}", ex);
                 }
             }
 
             var delay = failure is TransientSourceException { Throttled: true }
                 ? _throttleBackoff.Delay(throttled)
-                : _errorBackoff.Delay(errors);
+                : _errorBackoff.Delay(Math.Max(errors, 1));
 
-            // A wait that would pass the deadline is shortened to leave one last attempt; give up only when not
-            // even that fits.
-            var latest = Deadline.Remaining - LastAttempt;
-            if (latest <= TimeSpan.Zero)
+            // A wait that would pass the end of the budget is shortened to leave one last attempt; give up only when
+            // not even that fits.
+            if (Budget.Limit is not null)
             {
-                throw OutOfTime(what, attempt, started, throttled, failure);
-            }
+                var latest = Budget.Remaining - LastAttempt;
+                if (latest <= TimeSpan.Zero)
+                {
+                    throw OutOfTime(what, attempt, started, throttled, failure);
+                }
 
-            delay = delay < latest ? delay : latest;
+                delay = delay < latest ? delay : latest;
+            }
 
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
         }
     }
 
+    /// <summary>A source cancelled when the budget ends, on this policy's clock; null when the budget is unbounded.</summary>
+    private CancellationTokenSource? Timer()
+    {
+        if (Budget.Limit is null)
+        {
+            return null;
+        }
+
+        var remaining = Budget.Remaining;
+        return new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time);
+    }
+
     private BundleException OutOfTime(string what, int attempts, long started, int throttled, Exception? lastError) =>
         new(
             FailureKind.BundleFetchFailed,
-            $"{what} could not finish within {Deadline.Description}: {attempts} attempt(s) over "
+            $"{what} could not finish within {Budget.Description}: {attempts} attempt(s) over "
                 + $"{_time.GetElapsedTime(started).TotalSeconds:0.0} s, {throttled} throttled"
                 + (lastError is null ? string.Empty : $"; last: {lastError.Message}"),
             lastError);

@@ -16,8 +16,8 @@ public static class Unpacker
         var target = new ExtractionTarget(destination, caps);
         var spec = new BundleSpec("test", new FileLocation(new Uri("file:///x"), "/x"), format, sha256);
         var extractor = await ArchiveExtractor.OpenAsync(spec, source, info, caps, retry, CancellationToken.None);
-        await using var stream = new ParallelRangeStream(source, info, 4 * 1024 * 1024, 4, retry, TimeProvider.System, CancellationToken.None);
-        await extractor.ExtractAsync(stream, target, 2, CancellationToken.None);
+        await using var stream = new ParallelRangeStream(source, info with { Tail = extractor.KnownTail }, 4 * 1024 * 1024, 4, retry, CancellationToken.None);
+        await extractor.ExtractAsync(stream, null, target, 2, CancellationToken.None);
         var hash = Convert.ToHexStringLower(await stream.DrainAndHashAsync(CancellationToken.None));
         if (sha256 is not null)
         {
@@ -59,7 +59,7 @@ public static class Unpacker
     private static Dictionary<string, string> List(string root) =>
         Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
             .Where(p => !IsUnderLink(root, p))
-            .Where(p => Path.GetRelativePath(root, p) is not (EntryPathPolicy.ManifestName or EntryPathPolicy.EntryIndexName))
+            .Where(p => Path.GetRelativePath(root, p) is not (ExtensionCache.Contract.CacheLayout.ManifestFileName or ExtensionCache.Contract.CacheLayout.EntryIndexFileName))
             .ToDictionary(
                 p => Path.GetRelativePath(root, p),
                 p => new FileInfo(p).LinkTarget is not null ? "link" : Directory.Exists(p) ? "dir" : "file",

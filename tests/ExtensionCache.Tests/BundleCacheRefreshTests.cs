@@ -1,4 +1,6 @@
+using ExtensionCache.Contract;
 using System.Text.Json;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
@@ -29,10 +31,10 @@ public sealed class BundleCacheRefreshTests : IDisposable
     }
 
     private JsonElement Status() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Join(harness.Root, Publisher.StatusFolder, "deps.json"))).RootElement;
+        JsonDocument.Parse(File.ReadAllText(Path.Join(harness.Root, CacheLayout.StatusFolderName, "deps.json"))).RootElement;
 
     private string[] StoreVersions() =>
-        [.. Directory.EnumerateDirectories(Path.Join(harness.Root, Publisher.StoreFolder)).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        [.. Directory.EnumerateDirectories(new CacheLayout(harness.Root).VersionsOf("deps")).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
 
     [Fact]
     public async Task An_unchanged_source_publishes_nothing_and_records_the_check()
@@ -51,7 +53,7 @@ public sealed class BundleCacheRefreshTests : IDisposable
     }
 
     [Fact]
-    public async Task A_changed_source_is_swapped_in_and_keeps_the_previous_version_until_the_next_download()
+    public async Task A_changed_source_is_swapped_in_and_keeps_the_previous_version_until_the_next_check()
     {
         await harness.PrepareAsync(spec);
         var v1Store = Assert.Single(StoreVersions());
@@ -65,7 +67,7 @@ public sealed class BundleCacheRefreshTests : IDisposable
         Assert.Equal(second.Published.Version, Status().GetProperty("version").GetString());
         Assert.Equal(new FileInfo(archive).Length, second.Published.DownloadedBytes);
 
-        // The next download removes v1 (no process uses it) before it starts: at most two versions at a time.
+        // The next check removes v1 (no process uses it) before it downloads: at most two versions at a time.
         Write("v3");
         await harness.Cache.RefreshAsync(spec, CancellationToken.None);
         harness.AssertStillPublished("deps", "v3", Payload("v3"));

@@ -1,5 +1,7 @@
+using ExtensionCache.Contract;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
@@ -64,7 +66,7 @@ public sealed class BundleCacheTests : IDisposable
 
         // The replaced version goes at the next start (before register), leaving only the published one.
         _harness.Cache.PrepareRoot([spec]);
-        Assert.Single(Directory.EnumerateDirectories(Path.Join(_harness.Root, Publisher.StoreFolder)));
+        Assert.Single(Directory.EnumerateDirectories(Path.Join(_harness.Root, CacheLayout.StoreFolderName)));
         Assert.Equal("v2", File.ReadAllText(Path.Join(_harness.Root, "web", "a.txt")));
     }
 
@@ -85,7 +87,7 @@ public sealed class BundleCacheTests : IDisposable
         Assert.Contains("sha256 mismatch", error.Message, StringComparison.Ordinal);
         Assert.Equal("v1", File.ReadAllText(Path.Join(published.PublishedPath, "a.txt")));
         Assert.Equal(storeBefore, new FileInfo(published.PublishedPath).LinkTarget);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, CacheLayout.StagingFolderName)));
         var status = ReadStatus("b");
         Assert.Equal("failed", status.GetProperty("status").GetString());
         Assert.Equal("Extension.BundleIntegrity", status.GetProperty("errorType").GetString());
@@ -174,21 +176,21 @@ public sealed class BundleCacheTests : IDisposable
         var spec = _harness.FileBundle("keep", ArchiveBuilder.Zip([ArchiveEntry.File("a.txt", "a")]));
         _harness.Cache.PrepareRoot([spec]);
         var kept = await _harness.Cache.PrepareAsync(spec, CancellationToken.None);
-        var staleStaging = Path.Join(_harness.Root, Publisher.StagingFolder, "keep-dead", "half");
+        var staleStaging = Path.Join(_harness.Root, CacheLayout.StagingFolderName, "keep-dead", "half");
         Directory.CreateDirectory(staleStaging);
         await File.WriteAllTextAsync(Path.Join(staleStaging, "partial.bin"), "partial");
-        var orphan = Path.Join(_harness.Root, Publisher.StoreFolder, "old-0123456789abcdef");
+        var orphan = Path.Join(_harness.Root, CacheLayout.StoreFolderName, "old-0123456789abcdef");
         Directory.CreateDirectory(orphan);
         var tempLink = Path.Join(_harness.Root, ".link-keep-abc");
-        File.CreateSymbolicLink(tempLink, Path.Join(Publisher.StoreFolder, "old-0123456789abcdef"));
-        Assert.True(File.Exists(Path.Join(_harness.Root, Publisher.StatusFolder, "keep.json")));
+        File.CreateSymbolicLink(tempLink, Path.Join(CacheLayout.StoreFolderName, "old-0123456789abcdef"));
+        Assert.True(File.Exists(Path.Join(_harness.Root, CacheLayout.StatusFolderName, "keep.json")));
 
         _harness.Cache.PrepareRoot([spec]);
 
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, CacheLayout.StagingFolderName)));
         Assert.False(Directory.Exists(orphan));
         Assert.False(Path.Exists(tempLink));
-        Assert.False(File.Exists(Path.Join(_harness.Root, Publisher.StatusFolder, "keep.json")));
+        Assert.False(File.Exists(Path.Join(_harness.Root, CacheLayout.StatusFolderName, "keep.json")));
         Assert.Equal("a", File.ReadAllText(Path.Join(kept.PublishedPath, "a.txt")));
     }
 
@@ -206,7 +208,7 @@ public sealed class BundleCacheTests : IDisposable
 
         Assert.False(Path.Exists(Path.Join(_harness.Root, "c")));
         _harness.AssertStagingEmpty();
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StoreFolder)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, CacheLayout.StoreFolderName)));
         Assert.True(Directory.Exists(Path.Join(_harness.Root, ".resume", "c")), "a cancelled download's files wait for a resume");
         Assert.Equal("failed", ReadStatus("c").GetProperty("status").GetString());
         _harness.AssertOutsideUntouched();
@@ -214,7 +216,7 @@ public sealed class BundleCacheTests : IDisposable
 
     private JsonElement ReadStatus(string name)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Join(_harness.Root, Publisher.StatusFolder, name + ".json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Join(_harness.Root, CacheLayout.StatusFolderName, name + ".json")));
         return doc.RootElement.Clone();
     }
 }

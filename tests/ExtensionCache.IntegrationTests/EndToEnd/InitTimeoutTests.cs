@@ -64,12 +64,11 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Output.WriteLine($"first INIT: {servedInFirstInit} of {bundle.Size} bytes sent when it timed out");
         Assert.InRange(servedInFirstInit, 1, bundle.Size - 1);
 
-        // The killed INIT left a half-filled staging folder and published nothing.
+        // The killed INIT left a half-filled attempt folder and published nothing.
         var afterTimeout = CacheRootSnapshot.Take(root, "sample");
         var staging = Assert.Single(afterTimeout.Staging);
-        Assert.StartsWith("sample-", staging, StringComparison.Ordinal);
-        var (stagedBytes, _) = CacheRootSnapshot.Footprint(Path.Join(root, CacheRootSnapshot.StagingFolder, staging));
-        Output.WriteLine($"left by the timed-out INIT: staging {staging} with {stagedBytes} bytes; store [{string.Join(", ", afterTimeout.StoreVersions)}]");
+        var (stagedBytes, _) = CacheRootSnapshot.Footprint(afterTimeout.AttemptPath(staging));
+        Output.WriteLine($"left by the timed-out INIT: attempt {staging} with {stagedBytes} bytes; store [{string.Join(", ", afterTimeout.StoreVersions)}]");
         Assert.InRange(stagedBytes, DataFileBytes, (long)DataFiles * DataFileBytes - 1);
         Assert.Null(afterTimeout.PublishedVersion);
         Assert.Empty(afterTimeout.StoreVersions);
@@ -93,7 +92,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Assert.Contains(retried, l => l.StartsWith("INIT_START ", StringComparison.Ordinal));
         Assert.DoesNotContain(retried, l => l.StartsWith("INIT_REPORT ", StringComparison.Ordinal));
         // The retried INIT's extension kept the killed one's staging for a resume, then fetched only the rest.
-        var keptAt = IndexOf(retried, l => IsExtensionStep(l, "keeping a killed attempt's files for a resume bundle=sample"));
+        var keptAt = IndexOf(retried, l => IsExtensionStep(l, "keeping files for the next attempt bundle=sample why=\"an earlier attempt was killed\""));
         Assert.True(keptAt < IndexOf(retried, l => IsExtensionStep(l, "fetching bundle=sample")), "the killed staging is kept before the new download");
         Assert.Contains(retried, l => IsExtensionStep(l, "delta bundle=sample from=resume"));
         Assert.Contains(retried, l => IsExtensionStep(l, "published bundle=sample"));
@@ -109,7 +108,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Output.WriteLine($"after the retried INIT: {final.Bytes} bytes, {final.Entries} entries, store [{string.Join(", ", final.StoreVersions)}] -> {final.PublishedVersion}");
         Assert.Empty(final.Staging);
         Assert.Equal([final.PublishedVersion!], final.StoreVersions);
-        Assert.StartsWith("sample-entries-", final.PublishedVersion, StringComparison.Ordinal);
+        Assert.Matches("^[0-9a-f]{16}$", final.PublishedVersion);
         Assert.False(Directory.Exists(Path.Join(root, ".resume", "sample")), "the resume folder goes once the bundle is published");
         using var status = JsonDocument.Parse(File.ReadAllBytes(Path.Join(root, ".status", "sample.json")));
         Assert.Equal("ready", status.RootElement.GetProperty("status").GetString());

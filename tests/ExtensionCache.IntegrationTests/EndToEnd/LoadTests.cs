@@ -142,7 +142,7 @@ public sealed class LoadTests(LayerFixture layer, S3ServerFixture s3, ITestOutpu
 
         var afterFirstReset = environments[1].Root;
         var afterLastReset = environments[^1].Root;
-        var (versionBytes, versionEntries) = CacheRootSnapshot.Footprint(Path.Join(root, CacheRootSnapshot.StoreFolder, afterLastReset.PublishedVersion!));
+        var (versionBytes, versionEntries) = CacheRootSnapshot.Footprint(afterLastReset.VersionPath(afterLastReset.PublishedVersion!));
         Output.WriteLine(
             $"cache root after the first reset: {afterFirstReset.Bytes} bytes, {afterFirstReset.Entries} entries; after the last: " +
             $"{afterLastReset.Bytes} bytes, {afterLastReset.Entries} entries; one version: {versionBytes} bytes, {versionEntries + 1} entries");

@@ -1,6 +1,8 @@
+using ExtensionCache.Contract;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Archives;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Publishing;
@@ -48,7 +50,7 @@ public sealed class ZipDeltaTests : IDisposable
         Assert.False(File.Exists(Path.Join(second.PublishedPath, "pkg/f03.bin")));
         Assert.Equal(Inode(Path.Join(oldVersion, "pkg/f00.bin")), Inode(Path.Join(second.PublishedPath, "pkg/f00.bin")));
         Assert.NotEqual(Inode(Path.Join(oldVersion, "pkg/f15.bin")), Inode(Path.Join(second.PublishedPath, "pkg/f15.bin")));
-        Assert.StartsWith(ZipReusePlan.TreeHashPrefix, second.Sha256, StringComparison.Ordinal);
+        Assert.StartsWith(ReusePlan.TreeHashPrefix, second.Sha256, StringComparison.Ordinal);
         Assert.Contains("delta bundle=web from=published", _harness.Log.Text, StringComparison.Ordinal);
     }
 
@@ -211,7 +213,7 @@ public sealed class ZipDeltaTests : IDisposable
         _harness.Cache.PrepareRoot([spec]);
 
         // What an INIT killed mid-download leaves: the first files complete, the next one cut short.
-        var killed = Path.Join(_harness.Root, Publisher.StagingFolder, "web-5a5a5a5a");
+        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "5a5a5a5a");
         Directory.CreateDirectory(Path.Join(killed, "pkg"));
         for (var i = 0; i < 10; i++)
         {
@@ -227,7 +229,7 @@ public sealed class ZipDeltaTests : IDisposable
         Assert.Equal(10, result.DeltaFilesReused);
         Assert.True(sent < archive.Length * 6 / 10, $"the retry fetched {sent} bytes of {archive.Length}");
         AssertExactTree(entries, result.PublishedPath);
-        Assert.Contains("keeping a killed attempt's files for a resume", _harness.Log.Text, StringComparison.Ordinal);
+        Assert.Contains("keeping files for the next attempt bundle=web why=\"an earlier attempt was killed\" files=11", _harness.Log.Text, StringComparison.Ordinal);
         Assert.Contains("from=resume", _harness.Log.Text, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Join(_harness.Root, ".resume", "web")));
     }
@@ -239,7 +241,7 @@ public sealed class ZipDeltaTests : IDisposable
         using var server = new LoopbackHttpServer(ArchiveBuilder.Zip(entries), "\"v1\"");
         var spec = CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip);
         _harness.Cache.PrepareRoot([spec]);
-        var killed = Path.Join(_harness.Root, Publisher.StagingFolder, "web-0b0b0b0b");
+        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "0b0b0b0b");
         Directory.CreateDirectory(Path.Join(killed, "pkg"));
         File.WriteAllBytes(Path.Join(killed, entries[0].Name), entries[0].Content!);
         File.WriteAllBytes(Path.Join(killed, entries[1].Name), new byte[FileBytes]);

@@ -25,7 +25,7 @@ public sealed class RefreshConfigurationTests
         Assert.False(options.AnyRefresh);
         Assert.Equal(0, Assert.Single(options.Bundles).RefreshSeconds);
         Assert.Equal([ExtensionEventType.Shutdown], ExtensionHost.EventsFor(options));
-        Assert.True(options.Refresh.Metrics);
+        Assert.True(options.Metrics);
         Assert.Equal(TimeSpan.FromMilliseconds(CacheOptions.DefaultRefreshWaitMs), options.Refresh.InvokeWait);
     }
 
@@ -101,7 +101,8 @@ public sealed class RefreshConfigurationTests
             ("EXTENSION_CACHE_REFRESH_SECONDS", "60"),
             ("AWS_LAMBDA_INITIALIZATION_TYPE", "lambda-managed-instances"));
 
-        Assert.True(options.Refresh.ManagedInstances);
+        Assert.True(options.ManagedInstances);
+        Assert.Equal(InitializationType.ManagedInstances, options.Initialization);
         Assert.True(options.AnyRefresh);
         Assert.Equal([ExtensionEventType.Shutdown], ExtensionHost.EventsFor(options));
     }
@@ -114,7 +115,7 @@ public sealed class RefreshConfigurationTests
             ("EXTENSION_CACHE_REFRESH_WAIT_MS", "0"),
             ("EXTENSION_CACHE_METRICS", "OFF"));
         Assert.Equal(TimeSpan.Zero, options.Refresh.InvokeWait);
-        Assert.False(options.Refresh.Metrics);
+        Assert.False(options.Metrics);
 
         var errors = Errors(
             ("EXTENSION_CACHE_BUNDLES", "a=file:///x/a.zip"),

@@ -1,3 +1,4 @@
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
@@ -68,6 +69,9 @@ public sealed class ArchivePropertyTests(ITestOutputHelper output)
             {
                 Assert.False(string.IsNullOrWhiteSpace(error.Message), context);
                 Assert.StartsWith("Extension.Bundle", error.ErrorType, StringComparison.Ordinal);
+
+                // A corrupt archive is the archive's fault, never the network's: nothing is kept for another attempt.
+                Assert.True(error.Kind != FailureKind.BundleFetchFailed, $"{context}: {error.Message}");
                 harness.AssertNothingPublished("tree");
                 errors++;
             }
@@ -130,7 +134,7 @@ public sealed class ArchivePropertyTests(ITestOutputHelper output)
     {
         var actual = Directory.EnumerateFileSystemEntries(published, "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(published, p))
-            .Where(p => p != ManifestFile && p != Extension.Archives.EntryPathPolicy.EntryIndexName)
+            .Where(p => p != ManifestFile && p != ExtensionCache.Contract.CacheLayout.EntryIndexFileName)
             .Order(StringComparer.Ordinal)
             .ToList();
         var expected = tree.Entries.Select(e => e.Name.TrimEnd('/')).Order(StringComparer.Ordinal).ToList();

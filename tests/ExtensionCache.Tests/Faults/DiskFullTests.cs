@@ -1,3 +1,4 @@
+using ExtensionCache.Contract;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
@@ -73,8 +74,8 @@ public sealed class DiskFullTests : IDisposable
     {
         Assert.Equal("earlier", File.ReadAllText(Path.Join(_harness.Root, "small", "a.txt")));
         Assert.False(Path.Exists(Path.Join(_harness.Root, "big")), "nothing published for the failed bundle");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, Publisher.StagingFolder)));
-        Assert.Contains("\"failed\"", File.ReadAllText(Path.Join(_harness.Root, Publisher.StatusFolder, "big.json")), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(_harness.Root, CacheLayout.StagingFolderName)));
+        Assert.Contains("\"failed\"", File.ReadAllText(Path.Join(_harness.Root, CacheLayout.StatusFolderName, "big.json")), StringComparison.Ordinal);
         _harness.AssertOutsideUntouched();
     }
 }

@@ -1,3 +1,4 @@
+using ExtensionCache.Contract;
 using System.Security.Cryptography;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Tests.Fixtures;
@@ -24,7 +25,7 @@ public sealed class KillAndResetTests : IAsyncLifetime
 
     private string Published => Path.Join(Root, "deps");
 
-    private string Staging => Path.Join(Root, Publisher.StagingFolder);
+    private string Staging => Path.Join(Root, CacheLayout.StagingFolderName);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
@@ -17,7 +19,7 @@ namespace ExtensionCache.Tests.Faults;
 /// Faults injected by a real reverse proxy (<see cref="FaultProxy"/>, YARP) between the extension's BundleCache and
 /// a real S3 API (s3rver). Each test publishes v1, uploads v2 and makes fetching it fail: the error is a clear
 /// BundleException naming the object (and never a signature), the proxy's count shows that transient faults were
-/// retried with backoff, a bounded number of times (throttling: until the fetch deadline) and client errors not at all, v1 stays published and intact, and
+/// retried with backoff, a bounded number of times (throttling: until a refresh check's budget; at INIT until the platform ends it) and client errors not at all, v1 stays published and intact, and
 /// staging is empty. Transient faults that end let v2 be published with exactly its content.
 /// </summary>
 public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>, IDisposable
@@ -56,26 +58,28 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     }
 
     [Fact]
-    public async Task A_503_SlowDown_that_never_ends_is_retried_with_jitter_until_the_deadline_and_v1_stays()
+    public async Task A_503_SlowDown_that_never_ends_is_retried_with_jitter_until_the_refresh_budget_and_v1_stays()
     {
-        UseFetchDeadline(TimeSpan.FromSeconds(3));
-        var clock = Stopwatch.StartNew();
+        UseRefreshBudget(TimeSpan.FromSeconds(3));
         await PublishV1ThenUploadV2Async();
         var start = _proxy.Requests.Count;
         var rule = _proxy.Add(FaultRule.SlowDown());
+        var clock = Stopwatch.StartNew();
 
-        var error = await FailsAsync(S3Spec());
+        var outcome = await _harness.Cache.RefreshAsync(S3Spec() with { RefreshSeconds = 60 }, CancellationToken.None);
 
+        var error = Assert.IsType<BundleException>(outcome.Failure);
         Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
         Assert.Contains(ObjectUri, error.Message, StringComparison.Ordinal);
-        Assert.Contains("503 SlowDown", error.Message, StringComparison.Ordinal);
-        Assert.Contains("could not finish within a test deadline of 3 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("503", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not finish within a refresh check's budget of 3 s of running time", error.Message, StringComparison.Ordinal);
         var attempts = _proxy.Requests.Skip(start).ToList();
         Assert.Equal(attempts.Count, rule.Injected);
         Assert.True(attempts.Count >= 2, $"only {attempts.Count} attempts: {error.Message}");
+        Assert.True(attempts.Count > ExtensionRetry.MaxAttempts, $"{attempts.Count} attempts: throttling is bounded by the budget, not the attempt count");
 
-        // The time it had was used (the last attempt starts at most 250 ms before the deadline), and no more.
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(4.5));
+        // The time it had was used (the last attempt starts at most 250 ms before the budget's end).
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.5), $"gave up after {clock.Elapsed}");
         AssertNoSecret(error.Message);
         AssertV1Intact();
     }
@@ -209,7 +213,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     [InlineData(FaultRuleKind.Reset)]
     [InlineData(FaultRuleKind.ResetAfterBytes)]
     [InlineData(FaultRuleKind.ShortBody)]
-    public async Task A_part_reset_or_cut_short_once_is_requested_again_and_v2_is_published_exactly(FaultRuleKind kind)
+    public async Task A_part_reset_or_cut_short_once_is_requested_again_from_the_first_byte_not_received_and_v2_is_published_exactly(FaultRuleKind kind)
     {
         await PublishV1ThenUploadV2Async();
         var start = _proxy.Requests.Count;
@@ -219,7 +223,21 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         Assert.Equal(1, rule.Injected);
         var faulted = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
-        Assert.Equal(2, PartAttempts(start)[faulted.Range!]);
+        var (first, last) = Bytes(faulted.Range!);
+        Assert.Equal(2, PartAttempts(start)[last]);
+
+        // The second request asks for the rest of the part only: what arrived before the cut is kept.
+        var again = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is null && r.Range is { } range && !range.StartsWith("bytes=-", StringComparison.Ordinal) && Bytes(range).Last == last);
+        var resumedAt = Bytes(again.Range!).First;
+        if (kind == FaultRuleKind.ShortBody)
+        {
+            Assert.Equal(first + 10_000, resumedAt);
+        }
+        else
+        {
+            Assert.InRange(resumedAt, first, first + 10_000);
+        }
+
         AssertV2Published(result);
     }
 
@@ -254,7 +272,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
         Assert.Equal(1, rule.Injected);
         var stalled = Assert.Single(_proxy.Requests.Skip(start), r => r.Fault is not null);
-        Assert.Equal(2, PartAttempts(start)[stalled.Range!]);
+        Assert.Equal(2, PartAttempts(start)[Bytes(stalled.Range!).Last]);
         AssertV2Published(result);
     }
 
@@ -341,20 +359,30 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
     private int PartCount(byte[] archive) =>
         new PartPlan(archive.Length, _harness.Limits.PartSizeBytes, _harness.Limits.Concurrency, ZipCentralDirectory.TailBytes).Count;
 
-    private void UseFetchDeadline(TimeSpan deadline)
+    private void UseRefreshBudget(TimeSpan budget)
     {
         _harness.Dispose();
         _harness = new CacheHarness(
             environment: name => name == "AWS_ENDPOINT_URL_S3" ? _proxy.Endpoint.ToString().TrimEnd('/') : _s3.ExtensionEnvironment.GetValueOrDefault(name),
-            fetchDeadline: deadline);
+            refreshBudget: budget);
     }
 
-    /// <summary>How many times each part range (<c>bytes=first-last</c>) was requested since request number <paramref name="start"/>.</summary>
-    private Dictionary<string, int> PartAttempts(int start) => _proxy.Requests
+    /// <summary>
+    /// How many times each part was requested since request number <paramref name="start"/>, by the part's last byte (a
+    /// request made again asks for the part from the first byte not yet received: <c>bytes=first-last</c>, the same last).
+    /// </summary>
+    private Dictionary<long, int> PartAttempts(int start) => _proxy.Requests
         .Skip(start)
         .Where(r => r.Range is { } range && !range.StartsWith("bytes=-", StringComparison.Ordinal))
-        .GroupBy(r => r.Range!)
+        .GroupBy(r => Bytes(r.Range!).Last)
         .ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>The first and last byte of a <c>bytes=first-last</c> range header.</summary>
+    private static (long First, long Last) Bytes(string range)
+    {
+        var dash = range.IndexOf('-', StringComparison.Ordinal);
+        return (long.Parse(range.AsSpan("bytes=".Length, dash - "bytes=".Length), CultureInfo.InvariantCulture), long.Parse(range.AsSpan(dash + 1), CultureInfo.InvariantCulture));
+    }
 
     /// <summary>A presigned GET URL for the bundle, signed for the proxy's address and fetched through it.</summary>
     private BundleSpec PresignedSpec(DateTime expires)

@@ -21,7 +21,7 @@ public sealed class StalledServerTests
 
         var error = await Assert.ThrowsAsync<BundleException>(async () =>
         {
-            await using var stream = new ParallelRangeStream(source, info, 100_000, 2, retry, TimeProvider.System, CancellationToken.None, TimeSpan.FromMilliseconds(300));
+            await using var stream = new ParallelRangeStream(source, info, 100_000, 2, retry, CancellationToken.None, TimeSpan.FromMilliseconds(300));
             var buffer = new byte[65_536];
             while (await stream.ReadAsync(buffer) > 0)
             {

@@ -1,3 +1,5 @@
+using ExtensionCache.Contract;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
@@ -16,19 +18,26 @@ public sealed class CacheHarness : IDisposable
 
     private readonly BundleSourceFactory _sources;
 
-    /// <param name="fetchDeadline">How long from now every request may be retried (the INIT deadline); none when null.</param>
-    public CacheHarness(CacheLimits? limits = null, Func<string, string?>? environment = null, TimeSpan? fetchDeadline = null)
+    /// <param name="refreshBudget">The running time one refresh check may take; the extension's own when null.</param>
+    /// <param name="time">The clock; the system's when null.</param>
+    public CacheHarness(CacheLimits? limits = null, Func<string, string?>? environment = null, TimeSpan? refreshBudget = null, TimeProvider? time = null)
     {
         _sources = new BundleSourceFactory(environment ?? (_ => null));
         Root = Temp.Combine("root");
         Canary = Temp.Combine("canary.txt");
         File.WriteAllText(Canary, CanaryText);
         Limits = limits ?? new CacheLimits(MaxUnpackedBytes: 1L << 30, MaxEntries: 10_000, Concurrency: 4, PartSizeBytes: 64 * 1024);
-        var deadline = fetchDeadline is { } budget ? new FetchDeadline(TimeProvider.System, budget, $"a test deadline of {budget.TotalSeconds:0.#} s") : null;
-        Cache = new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System, deadline);
+        Time = time ?? TimeProvider.System;
+        Clock = new SandboxClock(Time);
+        Cache = new BundleCache(Root, Limits, Log.Log, _sources, Time, Clock, refreshBudget);
     }
 
     public TempDirectory Temp { get; } = new();
+
+    public TimeProvider Time { get; }
+
+    /// <summary>The sandbox clock the cache's refresh budgets count on (a test pauses and thaws it like the host).</summary>
+    public SandboxClock Clock { get; }
 
     public string Root { get; }
 
@@ -79,13 +88,13 @@ public sealed class CacheHarness : IDisposable
     public void AssertNothingPublished(string name)
     {
         Assert.False(Path.Exists(Path.Join(Root, name)), "the bundle must not be published");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StoreFolder)));
-        var status = File.ReadAllText(Path.Join(Root, Publisher.StatusFolder, name + ".json"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, CacheLayout.StagingFolderName)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, CacheLayout.StoreFolderName)));
+        var status = File.ReadAllText(Path.Join(Root, CacheLayout.StatusFolderName, name + ".json"));
         Assert.Contains("\"failed\"", status, StringComparison.Ordinal);
         Assert.All(
             Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName),
-            n => Assert.Contains(n, new[] { Publisher.StagingFolder, Publisher.StoreFolder, Publisher.StatusFolder }));
+            n => Assert.Contains(n, new[] { CacheLayout.StagingFolderName, CacheLayout.StoreFolderName, CacheLayout.StatusFolderName }));
         AssertOutsideUntouched();
     }
 
@@ -103,7 +112,7 @@ public sealed class CacheHarness : IDisposable
     }
 
     public void AssertStagingEmpty() =>
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, Publisher.StagingFolder)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Join(Root, CacheLayout.StagingFolderName)));
 
     public void AssertOutsideUntouched()
     {

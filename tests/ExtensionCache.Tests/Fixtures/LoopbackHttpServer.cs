@@ -60,6 +60,9 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Ranged requests (not the suffix probe) starting at or after this offset wait for <see cref="Release"/>: a download held part-way.</summary>
     public long HoldFromOffset { get; set; } = long.MaxValue;
 
+    /// <summary>A ranged answer sends this many body bytes, then waits for <see cref="Release"/> before the rest.</summary>
+    public long PauseBodyAfterBytes { get; set; } = long.MaxValue;
+
     /// <summary>Completes when a request is first held, so a test acts once the earlier parts were served.</summary>
     public Task Holding => _holding.Task;
 
@@ -202,6 +205,15 @@ public sealed class LoopbackHttpServer : IDisposable
                     await response.Body.FlushAsync();
                     await Task.Delay(TrickleDelay, _stop.Token);
                 }
+            }
+            else if (PauseBodyAfterBytes < length)
+            {
+                var first = (int)PauseBodyAfterBytes;
+                await response.Body.WriteAsync(content.AsMemory((int)start, first));
+                await response.Body.FlushAsync();
+                _holding.TrySetResult();
+                await _release.Task.WaitAsync(_stop.Token);
+                await response.Body.WriteAsync(content.AsMemory((int)start + first, length - first));
             }
             else
             {

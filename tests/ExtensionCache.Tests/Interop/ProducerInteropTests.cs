@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
+using ExtensionCache.Extension.Bundles;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Tests.Fixtures;

@@ -14,7 +14,7 @@ public static class TreeSnapshot
         foreach (var info in new DirectoryInfo(root).EnumerateFileSystemInfos("*", options))
         {
             var path = Path.GetRelativePath(root, info.FullName).Replace('\\', '/');
-            if (path is Extension.Archives.EntryPathPolicy.ManifestName or Extension.Archives.EntryPathPolicy.EntryIndexName)
+            if (path is ExtensionCache.Contract.CacheLayout.ManifestFileName or ExtensionCache.Contract.CacheLayout.EntryIndexFileName)
             {
                 continue;
             }

@@ -24,9 +24,10 @@ public sealed class ExtensionsApiClientTests : IAsyncLifetime
     [Fact]
     public async Task Register_sends_the_name_header_and_events_and_returns_the_identifier()
     {
-        var registration = await client.RegisterAsync("extension-cache", [ExtensionEventType.Shutdown], CancellationToken.None);
+        ExtensionEventType[] events = [ExtensionEventType.Shutdown];
+        var registration = await client.RegisterAsync("extension-cache", events, CancellationToken.None);
 
-        Assert.Equal(new ExtensionRegistration(FakeExtensionsApi.Identifier, "my-function", "$LATEST", "app.handler"), registration);
+        Assert.Equal(new ExtensionRegistration(FakeExtensionsApi.Identifier, "my-function", "$LATEST", "app.handler", events), registration);
         var request = Assert.Single(api.Requests);
         Assert.Equal("POST", request.Method);
         Assert.Equal("/2020-01-01/extension/register", request.Path);

@@ -27,7 +27,7 @@ public sealed class ClientVersionTests : IDisposable
 
     private void Publish(string version, char sha)
     {
-        var staging = publisher.CreateStaging("deps");
+        var staging = publisher.CreateAttempt("deps");
         File.WriteAllText(Path.Join(staging, "data.txt"), version);
         publisher.Publish("deps", staging, new BundleManifest("deps", "s3://b/deps.zip", version, new string(sha, 64), "zip", 1, 0, 0, 1, 0, 0, DateTimeOffset.UnixEpoch));
     }

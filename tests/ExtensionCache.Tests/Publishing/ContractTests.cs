@@ -4,6 +4,7 @@ using System.Text.Json;
 using ExtensionCache.Contract;
 using ExtensionCache.Extension.Archives;
 using ExtensionCache.Extension.Configuration;
+using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Publishing;
 using ClientApi = client::ExtensionCache.Client;
 using ClientPaths = client::ExtensionCache.Client.Paths;
@@ -100,15 +101,19 @@ public sealed class ContractTests : IDisposable
             status.RootElement.EnumerateObject().Select(p => p.Name));
     }
 
-    [Fact]
-    public void The_archive_rules_reserve_the_file_name_the_manifest_is_published_under()
+    [Theory]
+    [InlineData(CacheLayout.ManifestFileName)]
+    [InlineData("./" + CacheLayout.EntryIndexFileName)]
+    public void The_archive_rules_reserve_the_files_the_extension_publishes_beside_the_bundle(string name)
     {
-        Assert.Equal(CacheLayout.ManifestFileName, EntryPathPolicy.ManifestName);
+        var refused = Assert.Throws<BundleException>(() => EntryPathPolicy.Normalize(name));
+        Assert.Equal(FailureKind.BundleUnsafe, refused.Kind);
+        Assert.Contains("reserved", refused.Message, StringComparison.Ordinal);
     }
 
     private void Publish(string name, BundleManifest manifest)
     {
-        var staging = _publisher.CreateStaging(name);
+        var staging = _publisher.CreateAttempt(name);
         File.WriteAllText(Path.Join(staging, "hello.txt"), "greeting");
         _publisher.Publish(name, staging, manifest);
     }

@@ -24,7 +24,7 @@ public sealed class PublisherTests : IDisposable
         var second = Publish("lib", "v2", 'b');
 
         var link = new FileInfo(_publisher.PublishedPath("lib"));
-        Assert.Equal(Path.Join(Publisher.StoreFolder, Path.GetFileName(second)), link.LinkTarget);
+        Assert.Equal(Path.Join(CacheLayout.StoreFolderName, "lib", Path.GetFileName(second)), link.LinkTarget);
         Assert.Equal("v2", File.ReadAllText(Path.Join(link.FullName, "marker")));
 
         // A reader may still be inside the replaced version: it goes at the next start, not at the swap.
@@ -89,12 +89,12 @@ public sealed class PublisherTests : IDisposable
             Assert.Contains(field, text, StringComparison.Ordinal);
         }
 
-        Assert.Single(Directory.EnumerateFiles(Path.Join(_publisher.Root, Publisher.StatusFolder)));
+        Assert.Single(Directory.EnumerateFiles(Path.Join(_publisher.Root, CacheLayout.StatusFolderName)));
     }
 
     private string Publish(string name, string marker, char shaChar)
     {
-        var staging = _publisher.CreateStaging(name);
+        var staging = _publisher.CreateAttempt(name);
         File.WriteAllText(Path.Join(staging, "marker"), marker);
         var manifest = new BundleManifest(name, "file:///x", marker, new string(shaChar, 64), "zip", 1, 0, 0, marker.Length, 0, 0, DateTimeOffset.UnixEpoch);
         return _publisher.Publish(name, staging, manifest);

@@ -65,17 +65,17 @@ public sealed class HttpBundleSourceTests
     }
 
     [Fact]
-    public async Task A_503_is_throttling_retried_past_the_attempt_count_until_the_deadline()
+    public async Task A_503_is_throttling_retried_past_the_attempt_count_until_the_budget_ends()
     {
         using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = HttpStatusCode.ServiceUnavailable };
         using var http = new HttpClient();
         var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
-        var deadline = new FetchDeadline(TimeProvider.System, TimeSpan.FromSeconds(1.5), "a 1.5 s test deadline");
-        var retry = new RetryPolicy(TimeProvider.System, maxAttempts: 2, deadline: deadline);
+        var budget = FetchBudget.ForRefreshCheck(new SandboxClock(TimeProvider.System), TimeSpan.FromSeconds(1.5));
+        var retry = new RetryPolicy(TimeProvider.System, maxAttempts: 2, budget: budget);
 
         var error = await Assert.ThrowsAsync<BundleException>(() => retry.ExecuteAsync((_, ct) => source.ProbeAsync(ct), "probe", CancellationToken.None));
 
-        Assert.Contains("could not finish within a 1.5 s test deadline", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not finish within a refresh check's budget of 1.5 s of running time", error.Message, StringComparison.Ordinal);
         Assert.Contains("503", error.Message, StringComparison.Ordinal);
         Assert.True(server.Requests > 2, $"{server.Requests} requests: throttling was bounded by the attempt count");
         Assert.True(retry.InFlight.Window < InFlightController.MaxWindow, "throttling did not lower the in-flight window");

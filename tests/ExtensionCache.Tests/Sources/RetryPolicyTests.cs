@@ -4,18 +4,20 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ExtensionCache.Tests.Sources;
 
-/// <summary>The retry policy on a fake clock: every wait is the policy's own, and time moves only when the test says.</summary>
+/// <summary>
+/// The retry policy on a fake clock, at the budgets the extension really uses (a refresh check's 15 minutes of running
+/// time; no limit at INIT): every wait is the policy's own, and time moves only when the test says.
+/// </summary>
 public sealed class RetryPolicyTests
 {
     private static readonly TransientSourceException SlowDown = new("answered HTTP 503 SlowDown") { Throttled = true };
     private static readonly TransientSourceException InternalError = new("answered HTTP 500 InternalError");
 
     [Fact]
-    public async Task Throttling_is_retried_until_the_deadline_then_fails_naming_it()
+    public async Task Throttling_is_retried_until_a_refresh_checks_budget_of_15_minutes_ends_then_fails_naming_it()
     {
         var time = new FakeTimeProvider();
-        var deadline = new FetchDeadline(time, TimeSpan.FromSeconds(10), "the on-demand INIT limit of 10 s");
-        var retry = new RetryPolicy(time, maxAttempts: 5, deadline: deadline, random: new Random(1));
+        var retry = new RetryPolicy(time, maxAttempts: 5, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(1));
         var attempts = new List<TimeSpan>();
         var started = time.GetTimestamp();
 
@@ -27,30 +29,89 @@ public sealed class RetryPolicyTests
             },
             "GET s3://b/k",
             CancellationToken.None);
-        while (!run.IsCompleted)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(10));
-            await Task.Yield();
-        }
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50));
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
-        Assert.Contains("GET s3://b/k could not finish within the on-demand INIT limit of 10 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("GET s3://b/k could not finish within a refresh check's budget of 15 min of running time", error.Message, StringComparison.Ordinal);
         Assert.Contains("503 SlowDown", error.Message, StringComparison.Ordinal);
-        Assert.True(attempts.Count > 5, $"{attempts.Count} attempts: throttling must not be bounded by the attempt count");
+        Assert.True(attempts.Count > 100, $"{attempts.Count} attempts: throttling must not be bounded by the attempt count");
 
-        // The last attempt was started within the last part of the budget, and none after the deadline.
-        Assert.InRange(attempts[^1], TimeSpan.FromSeconds(10) - RetryPolicy.LastAttempt - TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
+        // The last attempt was started within the last part of the budget, and none after its end.
+        Assert.InRange(attempts[^1], FetchBudget.RefreshCheck - RetryPolicy.LastAttempt - Backoff.ThrottleCap, FetchBudget.RefreshCheck);
 
         // Throttling lowered the window to one request in flight.
         Assert.Equal(1, retry.InFlight.Window);
     }
 
     [Fact]
+    public async Task Time_the_sandbox_spends_frozen_does_not_count_against_a_refresh_checks_budget()
+    {
+        // On demand a check gets the refresh wait after an INVOKE, then the sandbox is frozen until the next invoke,
+        // hours later perhaps: the budget is running time, so a check spread over many thaws is not cut short.
+        var time = new FakeTimeProvider();
+        var clock = new SandboxClock(time);
+        var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(clock), random: new Random(4));
+        var run = retry.ExecuteAsync<int>((_, _) => throw SlowDown, "GET s3://b/k", CancellationToken.None);
+
+        // 60 invokes an hour apart, each followed by 100 ms of work before next: 60 hours of wall time.
+        for (var invoke = 0; invoke < 60; invoke++)
+        {
+            clock.Thaw();
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Yield();
+            clock.Pause();
+            time.Advance(TimeSpan.FromHours(1));
+            await Task.Yield();
+        }
+
+        Assert.False(run.IsCompleted, "the budget ran out in frozen time");
+        Assert.True(clock.Running < TimeSpan.FromSeconds(7), $"running time {clock.Running}");
+
+        // Running for good (Managed Instances, or an invoke that lasts): the budget ends after 15 minutes of it.
+        clock.Thaw();
+        var thawedAt = time.GetTimestamp();
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50));
+        var error = await Assert.ThrowsAsync<BundleException>(() => run);
+        Assert.Contains("budget of 15 min", error.Message, StringComparison.Ordinal);
+        Assert.InRange(time.GetElapsedTime(thawedAt), FetchBudget.RefreshCheck - TimeSpan.FromSeconds(10), FetchBudget.RefreshCheck);
+    }
+
+    [Fact]
+    public async Task At_INIT_throttling_is_retried_past_any_limit_of_its_own_until_cancelled()
+    {
+        // INIT's budget is unbounded: Lambda ends INIT itself (10 s on demand; a retried INIT runs under the function
+        // timeout; Managed Instances up to 15 minutes), so the extension never gives up first.
+        var time = new FakeTimeProvider();
+        var retry = new RetryPolicy(time, budget: FetchBudget.Unbounded(new SandboxClock(time)), random: new Random(5));
+        var attempts = 0;
+        using var stop = new CancellationTokenSource();
+        var run = retry.ExecuteAsync<int>(
+            (_, _) =>
+            {
+                attempts++;
+                throw SlowDown;
+            },
+            "GET s3://b/k",
+            stop.Token);
+
+        for (var step = 0; step < 20 * 60 * 20; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Yield();
+        }
+
+        Assert.False(run.IsCompleted, "INIT gave up on its own");
+        Assert.True(attempts > 300, $"{attempts} attempts in 20 minutes");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+    }
+
+    [Fact]
     public async Task Other_server_errors_keep_a_bounded_number_of_attempts_with_half_jitter()
     {
         var time = new FakeTimeProvider();
-        var retry = new RetryPolicy(time, maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, deadline: new FetchDeadline(time, TimeSpan.FromSeconds(60), "60 s"), random: new Random(2));
+        var retry = new RetryPolicy(time, maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, random: new Random(2));
         var attempts = new List<TimeSpan>();
         var started = time.GetTimestamp();
 
@@ -62,11 +123,7 @@ public sealed class RetryPolicyTests
             },
             "probe",
             CancellationToken.None);
-        while (!run.IsCompleted)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(5));
-            await Task.Yield();
-        }
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(5));
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Contains("probe failed after 5 attempts", error.Message, StringComparison.Ordinal);
@@ -81,56 +138,73 @@ public sealed class RetryPolicyTests
     }
 
     [Fact]
+    public async Task An_error_of_an_attempt_a_thaw_interrupted_is_not_counted_against_the_attempts()
+    {
+        // A connection that was open when the sandbox froze is often dead at the thaw: that is the freeze, not the server.
+        var time = new FakeTimeProvider();
+        var clock = new SandboxClock(time);
+        var retry = new RetryPolicy(time, maxAttempts: 5, budget: FetchBudget.ForRefreshCheck(clock), random: new Random(6));
+        var attempts = 0;
+        var run = retry.ExecuteAsync<int>(
+            (_, _) =>
+            {
+                // The first 20 attempts are each interrupted by a freeze and a thaw; the ones after that are not.
+                if (++attempts <= 20)
+                {
+                    clock.Pause();
+                    time.Advance(TimeSpan.FromMinutes(30));
+                    clock.Thaw();
+                }
+
+                throw InternalError;
+            },
+            "probe",
+            CancellationToken.None);
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(5));
+
+        var error = await Assert.ThrowsAsync<BundleException>(() => run);
+        Assert.Contains("failed after 25 attempts", error.Message, StringComparison.Ordinal);
+        Assert.Equal(25, attempts);
+    }
+
+    [Fact]
     public async Task A_throttled_request_that_then_succeeds_returns_its_answer()
     {
         var time = new FakeTimeProvider();
-        var retry = new RetryPolicy(time, deadline: new FetchDeadline(time, TimeSpan.FromSeconds(10), "10 s"), random: new Random(3));
+        var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(3));
         var calls = 0;
 
         var run = retry.ExecuteAsync(
             (attempt, _) => ++calls < 4 ? throw SlowDown : Task.FromResult(attempt),
             "probe",
             CancellationToken.None);
-        while (!run.IsCompleted)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(10));
-            await Task.Yield();
-        }
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(10));
 
         Assert.Equal(4, await run);
         Assert.Equal(0, retry.InFlight.InFlight);
     }
 
     [Fact]
-    public async Task Nothing_is_attempted_once_the_deadline_has_passed()
+    public async Task Nothing_is_attempted_once_the_budget_is_spent()
     {
         var time = new FakeTimeProvider();
-        var deadline = new FetchDeadline(time, TimeSpan.FromSeconds(1), "a 1 s limit");
-        time.Advance(TimeSpan.FromSeconds(2));
-        var retry = new RetryPolicy(time, deadline: deadline);
+        var budget = FetchBudget.ForRefreshCheck(new SandboxClock(time));
+        time.Advance(FetchBudget.RefreshCheck + TimeSpan.FromSeconds(1));
+        var retry = new RetryPolicy(time, budget: budget);
         var calls = 0;
 
         var error = await Assert.ThrowsAsync<BundleException>(() => retry.ExecuteAsync((_, _) => Task.FromResult(++calls), "probe", CancellationToken.None));
 
         Assert.Equal(0, calls);
-        Assert.Contains("could not finish within a 1 s limit", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not finish within a refresh check's budget of 15 min of running time", error.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(null, 10.0)]
-    [InlineData("on-demand", 10.0)]
-    [InlineData("lambda-managed-instances", 130.0)]
-    public void The_deadline_is_the_init_limit_less_the_time_already_run_and_the_reserve(string? initializationType, double limitSeconds)
+    private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task run, TimeSpan step)
     {
-        var time = new FakeTimeProvider();
-
-        var deadline = FetchDeadline.ForInit(
-            name => name == FetchDeadline.InitializationTypeVariable ? initializationType : null,
-            time,
-            TimeSpan.FromMilliseconds(300));
-
-        Assert.Equal(TimeSpan.FromSeconds(limitSeconds) - TimeSpan.FromMilliseconds(300) - FetchDeadline.Reserve, deadline.Budget);
-        time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(deadline.Budget - TimeSpan.FromSeconds(1), deadline.Remaining);
+        while (!run.IsCompleted)
+        {
+            time.Advance(step);
+            await Task.Yield();
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace ExtensionCache.Extension.Publishing;
+namespace ExtensionCache.Extension.Bundles;
 
 /// <summary>
 /// What <see cref="BundleCache.PrepareAsync"/> did for one bundle. <paramref name="DownloadMs"/> is the time until

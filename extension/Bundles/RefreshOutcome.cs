@@ -1,6 +1,6 @@
 using ExtensionCache.Extension.Failures;
 
-namespace ExtensionCache.Extension.Publishing;
+namespace ExtensionCache.Extension.Bundles;
 
 /// <summary>
 /// What one refresh check did: <paramref name="Published"/> is the new version when one was published, null when the
