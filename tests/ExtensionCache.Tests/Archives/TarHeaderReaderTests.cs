@@ -215,6 +215,21 @@ public sealed class TarHeaderReaderTests : IDisposable
         Assert.Equal(["long"], Directory.GetFileSystemEntries(published).Select(Path.GetFileName).Where(n => !n!.StartsWith(".extension-cache", StringComparison.Ordinal)));
     }
 
+    /// <summary>As in GNU tar, a PAX path wins over a GNU long name; the long name it replaces is not read.</summary>
+    [Fact]
+    public async Task A_GNU_long_name_under_a_PAX_path_is_not_read()
+    {
+        byte[] latin1 = [.. Encoding.Latin1.GetBytes("gnu-café.txt"), 0];
+        var tar = new RawTar()
+            .Header('L', "././@LongLink", latin1.Length, magic: "ustar  \0").Data(latin1)
+            .Pax(CutName, [("path", Encoding.UTF8.GetBytes(LongName))])
+            .Header('0', "short", 1, magic: "ustar  \0").Data("p"u8.ToArray());
+
+        var published = await PublishAsync(tar.TarGz());
+
+        Assert.Equal("p", File.ReadAllText(Path.Join(published, LongName)));
+    }
+
     [Fact]
     public async Task A_PAX_path_that_is_not_utf8_is_refused_naming_that_path_not_the_header_s_name()
     {
