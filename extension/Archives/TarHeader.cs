@@ -15,8 +15,9 @@ public enum TarEntryKind
 public readonly record struct SparseSegment(long Offset, long Length);
 
 /// <summary>
-/// One tar entry as <see cref="TarHeaderReader"/> resolved it: the name with the ustar prefix, PAX <c>path</c> or
-/// GNU long name applied; <paramref name="Size"/> is the file's real size, <paramref name="Sparse"/> the map of a
+/// One tar entry as <see cref="TarHeaderReader"/> resolved it: the name that will be written (the PAX
+/// <c>GNU.sparse.name</c> or <c>path</c>, else the GNU long name, else the ustar prefix and name), the link target
+/// (empty unless a link); <paramref name="Size"/> is the file's real size, <paramref name="Sparse"/> the map of a
 /// sparse file (its stored data holds only the mapped ranges, in order).
 /// </summary>
 public sealed record TarHeader(

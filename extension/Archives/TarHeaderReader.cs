@@ -34,10 +34,12 @@ public sealed class TarHeaderReader(Stream stream)
     /// <summary>The next entry, or null at the end-of-archive marker. Skips whatever of the previous entry's data was not read.</summary>
     public async Task<TarHeader?> NextAsync(CancellationToken ct)
     {
-        Dictionary<string, string>? pax = null;
-        List<SparseSegment>? paxSparse = null;
-        string? longName = null;
-        string? longLink = null;
+        // Metadata entries (PAX 'x'/'g', GNU 'L'/'K'/'V') describe the entry after them. Their own name fields are
+        // made up by the writer (GNU tar: "<dir>/PaxHeaders/<name>", libarchive: "PaxHeader/<name>", cut at 100
+        // bytes, often inside a multi-byte character) and are never read: only the name that will be written is.
+        PaxExtendedHeader? pax = null;
+        byte[]? longName = null;
+        byte[]? longLink = null;
         while (true)
         {
             await SkipAsync(_remaining + _padding, ct).ConfigureAwait(false);
@@ -54,32 +56,33 @@ public sealed class TarHeaderReader(Stream stream)
             switch (type)
             {
                 case 'x' or 'X':
-                    (pax, paxSparse) = ParsePax(await ReadAllAsync(size, MaxExtensionBytes, "PAX extended header", ct).ConfigureAwait(false), ClassicName(h));
+                    pax = PaxExtendedHeader.Parse(await ReadAllAsync(size, MaxExtensionBytes, "PAX extended header", ct).ConfigureAwait(false), MaxSparseSegments);
                     continue;
                 case 'g':
                     // Global PAX records (charset, comments, libarchive's creation data): nothing in them is kept.
                     continue;
                 case 'L':
-                    longName = DecodeName(TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long name", ct).ConfigureAwait(false)));
+                    longName = TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long name", ct).ConfigureAwait(false));
                     continue;
                 case 'K':
-                    longLink = DecodeName(TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long link name", ct).ConfigureAwait(false)));
+                    longLink = TrimNul(await ReadAllAsync(size, MaxLongNameBytes, "GNU long link name", ct).ConfigureAwait(false));
                     continue;
                 case 'V':
                     // A GNU volume label names the archive, not a file; GNU tar skips it when extracting.
                     continue;
             }
 
-            var name = pax?.GetValueOrDefault("path") ?? longName ?? ClassicName(h);
-            var link = pax?.GetValueOrDefault("linkpath") ?? longLink ?? Field(h.AsSpan(157, 100));
-            if (pax?.GetValueOrDefault("size") is { } paxSize)
+            // The name that will be written. GNU.sparse.name wins over path, whichever comes first, for any entry
+            // (as in GNU tar and libarchive): with sparse 0.1 and 1.0 the path is a made-up "GNUSparseFile.N/" name.
+            var name = DecodeName(pax?.SparseName ?? pax?.Path ?? longName ?? ClassicName(h));
+            if (pax?.Size is { } paxSize)
             {
                 size = Decimal(paxSize, "PAX size");
                 SetData(size);
             }
 
             var mode = (UnixFileMode)(Number(h.AsSpan(100, 8), "mode") & 0xFFF);
-            var modified = pax?.GetValueOrDefault("mtime") is { } paxTime ? Time(paxTime) : Seconds(NumberOrNull(h.AsSpan(136, 12)));
+            var modified = pax?.Mtime is { } paxTime ? Time(paxTime) : Seconds(NumberOrNull(h.AsSpan(136, 12)));
             var kind = type switch
             {
                 '0' or '7' => TarEntryKind.File,
@@ -94,23 +97,32 @@ public sealed class TarHeaderReader(Stream stream)
                 _ => throw EntryPathPolicy.Refuse(name, $"tar entry type '{Printable(type)}' is not supported"),
             };
 
+            if (pax?.SparseMapTooLong == true)
+            {
+                throw TooManySegments(name);
+            }
+
             if (type == 'S')
             {
                 var segments = await OldGnuSparseMapAsync(name, ct).ConfigureAwait(false);
                 return Sparse(name, mode, modified, segments, Number(h.AsSpan(483, 12), "GNU sparse real size"), size);
             }
 
-            if (pax is not null && kind == TarEntryKind.File && pax.ContainsKey("GNU.sparse.major") && pax["GNU.sparse.major"] == "1")
+            if (pax is not null && kind == TarEntryKind.File && pax.SparseMajor == "1")
             {
                 var segments = await Sparse1MapAsync(name, ct).ConfigureAwait(false);
-                return Sparse(pax.GetValueOrDefault("GNU.sparse.name") ?? name, mode, modified, segments, Decimal(pax.GetValueOrDefault("GNU.sparse.realsize") ?? "", "GNU.sparse.realsize"), _remaining);
+                return Sparse(name, mode, modified, segments, Decimal(pax.SparseRealSize ?? "", "GNU.sparse.realsize"), _remaining);
             }
 
-            if (pax is not null && kind == TarEntryKind.File && (paxSparse is not null || pax.ContainsKey("GNU.sparse.size")))
+            if (pax is not null && kind == TarEntryKind.File && (pax.SparseMap is not null || pax.SparseSize is not null))
             {
-                return Sparse(pax.GetValueOrDefault("GNU.sparse.name") ?? name, mode, modified, paxSparse ?? [], Decimal(pax.GetValueOrDefault("GNU.sparse.size") ?? "", "GNU.sparse.size"), size);
+                return Sparse(name, mode, modified, pax.SparseMap ?? [], Decimal(pax.SparseSize ?? "", "GNU.sparse.size"), size);
             }
 
+            // The header's own linkname field is read only when it is the target that will be written.
+            var link = kind is TarEntryKind.Symlink or TarEntryKind.HardLink
+                ? LinkTarget(name, kind, pax?.LinkPath ?? longLink ?? TrimNul(h.AsSpan(157, 100).ToArray()))
+                : string.Empty;
             return new TarHeader(kind, name, link, kind == TarEntryKind.File ? size : 0, mode, modified, null);
         }
     }
@@ -266,67 +278,6 @@ public sealed class TarHeaderReader(Stream stream)
         return segments;
     }
 
-    private static (Dictionary<string, string>, List<SparseSegment>?) ParsePax(byte[] data, string headerName)
-    {
-        var records = new Dictionary<string, string>(StringComparer.Ordinal);
-        List<SparseSegment>? sparse = null;
-        long? pendingOffset = null;
-        var at = 0;
-        while (at < data.Length)
-        {
-            var space = Array.IndexOf(data, (byte)' ', at);
-            if (space < 0 || !int.TryParse(data.AsSpan(at, space - at), NumberStyles.None, CultureInfo.InvariantCulture, out var length)
-                || length <= space - at || at + length > data.Length || data[at + length - 1] != '\n')
-            {
-                throw new InvalidDataException($"the PAX header of '{EntryPathPolicy.Display(headerName)}' has a malformed record");
-            }
-
-            var record = data.AsSpan(space + 1, at + length - space - 2);
-            var equals = record.IndexOf((byte)'=');
-            if (equals <= 0)
-            {
-                throw new InvalidDataException($"the PAX header of '{EntryPathPolicy.Display(headerName)}' has a record without '='");
-            }
-
-            var key = Encoding.UTF8.GetString(record[..equals]);
-            var valueBytes = record[(equals + 1)..];
-            switch (key)
-            {
-                case "path" or "linkpath" or "GNU.sparse.name":
-                    records[key] = DecodeName(valueBytes.ToArray());
-                    break;
-                case "GNU.sparse.offset":
-                    pendingOffset = Decimal(Encoding.ASCII.GetString(valueBytes), key);
-                    break;
-                case "GNU.sparse.numbytes":
-                    AddSegment(sparse ??= [], pendingOffset ?? throw new InvalidDataException("GNU.sparse.numbytes without an offset"), Decimal(Encoding.ASCII.GetString(valueBytes), key), headerName);
-                    pendingOffset = null;
-                    break;
-                case "GNU.sparse.map":
-                    sparse ??= [];
-                    var parts = Encoding.ASCII.GetString(valueBytes).Split(',', StringSplitOptions.RemoveEmptyEntries);
-                    for (var i = 0; i + 1 < parts.Length; i += 2)
-                    {
-                        AddSegment(sparse, Decimal(parts[i], key), Decimal(parts[i + 1], key), headerName);
-                    }
-
-                    break;
-                default:
-                    // Other keys (xattrs, atime, uid, uname...) are not kept; only those below are read.
-                    if (key is "size" or "mtime" or "GNU.sparse.major" or "GNU.sparse.size" or "GNU.sparse.realsize")
-                    {
-                        records[key] = Encoding.ASCII.GetString(valueBytes);
-                    }
-
-                    break;
-            }
-
-            at += length;
-        }
-
-        return (records, sparse);
-    }
-
     private static void AddSegment(List<SparseSegment> segments, long offset, long length, string name)
     {
         if (segments.Count >= MaxSparseSegments)
@@ -341,21 +292,20 @@ public sealed class TarHeaderReader(Stream stream)
         FailureKind.BundleUnsupported,
         $"entry '{EntryPathPolicy.Display(name)}' refused: a sparse file with more than {MaxSparseSegments} data ranges is not supported");
 
-    private static string ClassicName(byte[] h)
+    /// <summary>The header's own name: the name field, after the prefix field in POSIX ustar. Bytes, decoded only if written.</summary>
+    private static byte[] ClassicName(byte[] h)
     {
-        var name = Field(h.AsSpan(0, 100));
+        var name = TrimNul(h.AsSpan(0, 100).ToArray());
 
-        // POSIX ustar ("ustar\0"): a non-empty prefix is the leading part of the path. GNU's "ustar  \0" keeps
-        // other fields there.
+        // POSIX ustar ("ustar\0"): a non-empty prefix is the leading part of the path, split from the name at a '/'.
+        // GNU's "ustar  \0" keeps other fields there.
         if (h.AsSpan(257, 6).SequenceEqual("ustar\0"u8) && h[345] != 0)
         {
-            return Field(h.AsSpan(345, 155)) + "/" + name;
+            return [.. TrimNul(h.AsSpan(345, 155).ToArray()), (byte)'/', .. name];
         }
 
         return name;
     }
-
-    private static string Field(ReadOnlySpan<byte> field) => DecodeName(TrimNul(field.ToArray()));
 
     private static byte[] TrimNul(byte[] bytes)
     {
@@ -373,6 +323,28 @@ public sealed class TarHeaderReader(Stream stream)
         catch (DecoderFallbackException)
         {
             throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(bytes), EntryPathPolicy.NotUtf8Rule);
+        }
+    }
+
+    /// <summary>
+    /// A link's target, for the entry <paramref name="name"/>: a symlink's must be UTF-8 like any name (it is written
+    /// as it is); a hard link is refused whatever its target, which is then only shown (as Latin-1 if need be).
+    /// </summary>
+    private static string LinkTarget(string name, TarEntryKind kind, byte[] bytes)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException) when (kind == TarEntryKind.HardLink)
+        {
+            return Encoding.Latin1.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw EntryPathPolicy.Refuse(
+                name,
+                $"its symlink target '{EntryPathPolicy.Display(Encoding.Latin1.GetString(bytes))}' is not valid UTF-8, so it cannot be written as it is (pack it from a UTF-8 locale)");
         }
     }
 
@@ -423,7 +395,7 @@ public sealed class TarHeaderReader(Stream stream)
         return i == field.Length || field[i] is (byte)' ' or 0 ? value : null;
     }
 
-    private static long Decimal(string text, string what) =>
+    internal static long Decimal(string text, string what) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new InvalidDataException($"a tar {what} value '{EntryPathPolicy.Display(text)}' is not a non-negative number");

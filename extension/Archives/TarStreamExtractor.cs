@@ -57,10 +57,10 @@ public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChec
             // The gzip CRC and the zstd checksum sit after the tar end marker: read to the end so they are checked.
             await decompressed.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or ZstdException or EndOfStreamException)
+        catch (Exception ex) when (CorruptArchive.IsDecoderError(ex))
         {
             var where = name is null ? "in its first header" : $"{(inData ? "at" : "after")} entry '{EntryPathPolicy.Display(name)}'";
-            throw new BundleException(FailureKind.BundleIntegrity, $"the archive is corrupt or truncated {where}: {ex.Message}", ex);
+            throw CorruptArchive.At(where, ex.Message, ex);
         }
     }
 

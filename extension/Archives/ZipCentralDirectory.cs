@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
 using static ExtensionCache.Extension.Archives.ZipFieldLocations;
@@ -117,7 +116,6 @@ public static class ZipCentralDirectory
     private static List<ZipEntryRecord> Parse(ReadOnlySpan<byte> directory, long count, long cdOffset)
     {
         var entries = new List<ZipEntryRecord>((int)Math.Min(count, 65536));
-        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
         var pos = 0;
         for (long i = 0; i < count; i++)
         {
@@ -137,17 +135,9 @@ public static class ZipCentralDirectory
                 throw Corrupt($"central directory record {i} runs past the directory's end");
             }
 
-            var nameBytes = h.Slice(CentralDirectoryHeader.Size, nameLength);
+            var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.Flags..]);
             var extra = h.Slice(CentralDirectoryHeader.Size + nameLength, extraLength);
-            string name;
-            try
-            {
-                name = utf8.GetString(nameBytes);
-            }
-            catch (DecoderFallbackException)
-            {
-                throw EntryPathPolicy.Refuse(Encoding.Latin1.GetString(nameBytes), EntryPathPolicy.NotUtf8Rule);
-            }
+            var name = ZipEntryName.Read(flags, h.Slice(CentralDirectoryHeader.Size, nameLength), extra);
 
             long compressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.CompressedSize..]);
             long uncompressed = BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.UncompressedSize..]);
@@ -161,7 +151,7 @@ public static class ZipCentralDirectory
             entries.Add(new ZipEntryRecord(
                 name,
                 BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.VersionMadeBy..]),
-                BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.Flags..]),
+                flags,
                 BinaryPrimitives.ReadUInt16LittleEndian(h[CentralDirectoryHeader.Method..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(h[CentralDirectoryHeader.Crc32..]),
                 compressed,

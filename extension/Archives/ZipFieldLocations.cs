@@ -11,6 +11,9 @@ public static class ZipFieldLocations
     {
         public const ushort Encrypted = 0x0001;
         public const ushort DataDescriptor = 0x0008;
+
+        /// <summary>The name field is UTF-8 (bit 11, the "language encoding flag").</summary>
+        public const ushort Utf8 = 0x0800;
     }
 
     /// <summary>Compression methods the extension inflates.</summary>
@@ -108,5 +111,11 @@ public static class ZipFieldLocations
         public const int ExtendedTimestampFlags = 0;
         public const int ExtendedTimestampModified = 1;
         public const byte ExtendedTimestampHasModified = 0x01;
+
+        /// <summary>Info-ZIP's Unicode Path: a version byte (1), the CRC-32 of the header's name field, the name in UTF-8.</summary>
+        public const ushort UnicodePathId = 0x7075;
+        public const int UnicodePathVersion = 0;
+        public const int UnicodePathNameCrc32 = 1;
+        public const int UnicodePathName = 5;
     }
 }

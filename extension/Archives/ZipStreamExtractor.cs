@@ -283,12 +283,15 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             throw Corrupt(entry, $"no local header at offset {entry.LocalHeaderOffset}");
         }
 
-        if (!rest.AsSpan(0, nameLength).SequenceEqual(System.Text.Encoding.UTF8.GetBytes(entry.Name)))
+        // The local name is read by the central directory's rule (its own Unicode Path field included), then compared.
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[LocalFileHeader.Flags..]);
+        var localName = ZipEntryName.TryRead(flags, rest.AsSpan(0, nameLength), rest.AsSpan(nameLength));
+        if (localName != entry.Name)
         {
-            throw Corrupt(entry, "its local header names a different entry than the central directory");
+            var shown = localName ?? System.Text.Encoding.Latin1.GetString(rest, 0, nameLength);
+            throw Corrupt(entry, $"its local header names a different entry ('{EntryPathPolicy.Display(shown)}') than the central directory");
         }
 
-        var flags = BinaryPrimitives.ReadUInt16LittleEndian(h[LocalFileHeader.Flags..]);
         if ((flags & Flags.Encrypted) != 0)
         {
             throw Encrypted(entry);

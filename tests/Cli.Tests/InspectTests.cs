@@ -71,6 +71,41 @@ public sealed class InspectTests
         Assert.Contains("'three' is encrypted", result.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// GNU tar --format=posix puts a PAX header whose own name ("./long/PaxHeaders/日日…") is cut inside a character
+    /// before a long non-ASCII name: only the name written is judged, and a Latin-1 name is refused as "./café.txt".
+    /// </summary>
+    [Fact]
+    public async Task Inspect_judges_the_name_a_PAX_header_gives_not_the_header_s_own()
+    {
+        using var temp = new TempDirectory();
+        Directory.CreateDirectory(temp.Combine("long", "long"));
+        await File.WriteAllTextAsync(temp.Combine("long", "long", new string('日', 40)), "x");
+        Directory.CreateDirectory(temp.Combine("latin1"));
+        await ShAsync("printf x > \"$(printf 'caf\\351.txt')\"", temp.Combine("latin1"));
+        await ShAsync("tar --format=posix -czf ../long.tar.gz . && cd ../latin1 && tar --format=posix -czf ../latin1.tar.gz .", temp.Combine("long"));
+
+        var accepted = await CliRun.RunAsync("inspect", temp.Combine("long.tar.gz"));
+        var refused = await CliRun.RunAsync("inspect", temp.Combine("latin1.tar.gz"));
+
+        Assert.Equal(ExitCodes.Ok, accepted.ExitCode);
+        Assert.Contains("verdict: accepted", accepted.Output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Refused, refused.ExitCode);
+        Assert.Contains("'./café.txt' refused: the name is not valid UTF-8", refused.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("PaxHeaders", refused.Output, StringComparison.Ordinal);
+
+        // .NET cannot name a file whose name is not UTF-8, so it cannot delete it either.
+        await ShAsync("rm -rf latin1", temp.Path);
+    }
+
+    private static async Task ShAsync(string command, string directory)
+    {
+        var info = ChildProcess.Info("bash", "-c", "set -e; " + command);
+        info.WorkingDirectory = directory;
+        info.Environment["LC_ALL"] = "C.UTF-8";
+        (await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(1))).EnsureSucceeded();
+    }
+
     private static async Task AssertSameVerdictAsync(string archive, BundleFormat format, TempDirectory temp)
     {
         var extension = await Assert.ThrowsAsync<BundleException>(() => Unpacker.UnpackAsync(archive, format, temp.Combine("extension")));

@@ -29,6 +29,20 @@ public sealed class HostileZipTests : IDisposable
     }
 
     [Fact]
+    public async Task A_Unicode_Path_field_is_checked_like_any_name()
+    {
+        var zip = RawZip.Stored(
+            new RawZip.Entry("ok.txt"u8.ToArray(), "fine"u8.ToArray()),
+            new RawZip.Entry("safe.txt"u8.ToArray(), "evil"u8.ToArray(), Extra: RawZip.UnicodePath("safe.txt"u8.ToArray(), "../evil.txt")));
+
+        var error = await FailsAsync(zip);
+
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
+        Assert.Contains("entry '../evil.txt' refused: a '..' segment is not allowed", error.Message, StringComparison.Ordinal);
+        _harness.AssertOutsideUntouched();
+    }
+
+    [Fact]
     public async Task An_absolute_path_is_refused_and_not_written()
     {
         var target = _harness.Temp.Combine("evilabs");

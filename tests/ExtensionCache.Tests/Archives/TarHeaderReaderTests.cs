@@ -183,6 +183,170 @@ public sealed class TarHeaderReaderTests : IDisposable
         Assert.Contains("PAX extended header", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What GNU tar and bsdtar put in the name field of a metadata entry before a long multi-byte name: a made-up
+    /// name cut at the field's end, inside a character (here 99 bytes: the last character lacks its third byte).
+    /// </summary>
+    private static readonly byte[] CutName = [.. "long/PaxHeaders/"u8, .. Encoding.UTF8.GetBytes(new string('日', 27)), 0xE6, 0x97];
+
+    private static readonly string LongName = "long/" + new string('日', 40);
+
+    [Fact]
+    public async Task The_own_name_fields_of_metadata_entries_are_never_checked()
+    {
+        var target = new string('標', 40);
+        var tar = new RawTar()
+            .Pax(CutName, [("comment", "a global header"u8.ToArray())], type: 'g')
+            .Header('V', string.Empty, 0, magic: "ustar  \0", patch: RawTar.RawName(CutName))
+            .Pax(CutName, [("path", Encoding.UTF8.GetBytes(LongName))])
+            .Header('0', string.Empty, 2, prefix: "long", patch: RawTar.RawName(CutName[16..])).Data("px"u8.ToArray())
+            .Header('L', string.Empty, Encoding.UTF8.GetByteCount(LongName) + 5, magic: "ustar  \0", patch: RawTar.RawName(CutName))
+            .Data([.. Encoding.UTF8.GetBytes(LongName + ".gnu"), 0])
+            .Header('0', string.Empty, 2, magic: "ustar  \0", patch: RawTar.RawName(CutName[5..])).Data("gn"u8.ToArray())
+            .Header('K', string.Empty, Encoding.UTF8.GetByteCount(target) + 1, magic: "ustar  \0", patch: RawTar.RawName(CutName))
+            .Data([.. Encoding.UTF8.GetBytes(target), 0])
+            .Header('2', "long/link", 0, magic: "ustar  \0", patch: RawTar.RawLinkName(CutName[16..]));
+
+        var published = await PublishAsync(tar.TarGz());
+
+        Assert.Equal("px", File.ReadAllText(Path.Join(published, LongName)));
+        Assert.Equal("gn", File.ReadAllText(Path.Join(published, LongName + ".gnu")));
+        Assert.Equal(target, new FileInfo(Path.Join(published, "long/link")).LinkTarget);
+        Assert.Equal(["long"], Directory.GetFileSystemEntries(published).Select(Path.GetFileName).Where(n => !n!.StartsWith(".extension-cache", StringComparison.Ordinal)));
+    }
+
+    /// <summary>As in GNU tar, a PAX path wins over a GNU long name; the long name it replaces is not read.</summary>
+    [Fact]
+    public async Task A_GNU_long_name_under_a_PAX_path_is_not_read()
+    {
+        byte[] latin1 = [.. Encoding.Latin1.GetBytes("gnu-café.txt"), 0];
+        var tar = new RawTar()
+            .Header('L', "././@LongLink", latin1.Length, magic: "ustar  \0").Data(latin1)
+            .Pax(CutName, [("path", Encoding.UTF8.GetBytes(LongName))])
+            .Header('0', "short", 1, magic: "ustar  \0").Data("p"u8.ToArray());
+
+        var published = await PublishAsync(tar.TarGz());
+
+        Assert.Equal("p", File.ReadAllText(Path.Join(published, LongName)));
+    }
+
+    [Fact]
+    public async Task A_PAX_path_that_is_not_utf8_is_refused_naming_that_path_not_the_header_s_name()
+    {
+        var latin1 = Encoding.Latin1.GetBytes("./dir/café.txt");
+        var tar = new RawTar()
+            .Pax(Encoding.Latin1.GetBytes("./dir/PaxHeaders/café.txt"), [("hdrcharset", "BINARY"u8.ToArray()), ("path", latin1)])
+            .Header('0', string.Empty, 1, patch: RawTar.RawName(latin1)).Data("x"u8.ToArray());
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("latin1", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
+        Assert.Contains("entry './dir/café.txt' refused: the name is not valid UTF-8", error.Message, StringComparison.Ordinal);
+        _harness.AssertNothingPublished("latin1");
+    }
+
+    [Fact]
+    public async Task A_malformed_PAX_header_is_reported_without_its_made_up_name()
+    {
+        var malformed = "99 path=b\n"u8.ToArray();
+        var tar = new RawTar()
+            .Pax(CutName, [("path", Encoding.UTF8.GetBytes(LongName))])
+            .Header('0', "a.txt", 1).Data("a"u8.ToArray())
+            .Header('x', string.Empty, malformed.Length, patch: RawTar.RawName(CutName)).Data(malformed)
+            .Header('0', "b.txt", 1).Data("b"u8.ToArray());
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("pax", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
+        Assert.Contains($"after entry '{LongName}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a PAX extended header has a malformed record at byte 0", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PaxHeaders", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_linkname_field_is_read_only_for_links_and_only_without_a_PAX_linkpath()
+    {
+        var target = new string('標', 40);
+        var tar = new RawTar()
+            .Header('0', "file.txt", 1, patch: RawTar.RawLinkName([0xFF, 0xFE, 0xE6])).Data("f"u8.ToArray())
+            .Pax(CutName, [("linkpath", Encoding.UTF8.GetBytes(target))])
+            .Header('2', "link", 0, patch: RawTar.RawLinkName(CutName[16..]));
+
+        var published = await PublishAsync(tar.TarGz());
+
+        Assert.Equal("f", File.ReadAllText(Path.Join(published, "file.txt")));
+        Assert.Equal(target, new FileInfo(Path.Join(published, "link")).LinkTarget);
+    }
+
+    [Fact]
+    public async Task A_symlink_target_that_is_not_utf8_is_refused_naming_the_link()
+    {
+        var tar = new RawTar().Header('2', "dir/link", 0, patch: RawTar.RawLinkName(Encoding.Latin1.GetBytes("café.txt")));
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("link", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
+        Assert.Contains("entry 'dir/link' refused: its symlink target 'café.txt' is not valid UTF-8", error.Message, StringComparison.Ordinal);
+        _harness.AssertNothingPublished("link");
+    }
+
+    [Fact]
+    public async Task A_hard_link_is_refused_as_a_hard_link_whatever_its_target_s_encoding()
+    {
+        var tar = new RawTar().Header('1', "hard", 0, patch: RawTar.RawLinkName(Encoding.Latin1.GetBytes("café.txt")));
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("hard", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleUnsafe, error.Kind);
+        Assert.Contains("entry 'hard' refused: hard links are not allowed (link to 'café.txt')", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>As GNU tar and libarchive do: GNU.sparse.name is the name, before or after a path record, sparse or not.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task GNU_sparse_name_is_the_name_written_whichever_record_comes_first(bool nameFirst)
+    {
+        (string, byte[]) path = ("path", Encoding.UTF8.GetBytes("GNUSparseFile.0/" + LongName));
+        (string, byte[]) real = ("GNU.sparse.name", Encoding.UTF8.GetBytes(LongName));
+        var tar = new RawTar()
+            .Pax(CutName, nameFirst ? [real, path] : [path, real])
+            .Header('0', string.Empty, 2, patch: RawTar.RawName(CutName[5..])).Data("sp"u8.ToArray());
+
+        var published = await PublishAsync(tar.TarGz());
+
+        Assert.Equal("sp", File.ReadAllText(Path.Join(published, LongName)));
+        Assert.False(Path.Exists(Path.Join(published, "GNUSparseFile.0")));
+    }
+
+    [Fact]
+    public async Task A_sparse_1_0_map_fault_names_the_real_name_not_the_made_up_one()
+    {
+        var tar = new RawTar()
+            .Pax(CutName, [("GNU.sparse.major", "1"u8.ToArray()), ("GNU.sparse.minor", "0"u8.ToArray()), ("path", "GNUSparseFile.7/real.img"u8.ToArray()), ("GNU.sparse.name", "real.img"u8.ToArray()), ("GNU.sparse.realsize", "10"u8.ToArray())])
+            .Header('0', "GNUSparseFile.7/real.img", 4).Data("1\n0\n"u8.ToArray());
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("map", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleIntegrity, error.Kind);
+        Assert.Contains("the sparse map of 'real.img' runs past its data", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("GNUSparseFile", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_PAX_sparse_map_over_the_range_limit_is_refused_naming_the_real_name()
+    {
+        var map = string.Join(',', Enumerable.Range(0, 100_001).Select(i => $"{2 * i},1"));
+        var tar = new RawTar()
+            .Pax(CutName, [("GNU.sparse.size", "300000"u8.ToArray()), ("GNU.sparse.map", Encoding.ASCII.GetBytes(map)), ("path", "GNUSparseFile.7/many.img"u8.ToArray()), ("GNU.sparse.name", "many.img"u8.ToArray())])
+            .Header('0', "GNUSparseFile.7/many.img", 0);
+
+        var error = await _harness.FailsAsync(_harness.FileBundle("many", tar.TarGz(), BundleFormat.TarGz));
+
+        Assert.Equal(FailureKind.BundleUnsupported, error.Kind);
+        Assert.Contains("entry 'many.img' refused: a sparse file with more than 100000 data ranges", error.Message, StringComparison.Ordinal);
+    }
+
     private async Task<string> PublishAsync(byte[] archive)
     {
         var spec = _harness.FileBundle("raw", archive, BundleFormat.TarGz);

@@ -46,24 +46,46 @@ public sealed class RawTar
     }
 
     /// <summary>A PAX extended header ('x') with these records, then nothing else.</summary>
-    public RawTar Pax(params (string Key, string Value)[] records)
+    public RawTar Pax(params (string Key, string Value)[] records) =>
+        Pax("PaxHeaders/x"u8.ToArray(), [.. records.Select(r => (r.Key, Encoding.UTF8.GetBytes(r.Value)))]);
+
+    /// <summary>
+    /// A PAX extended header of type <paramref name="type"/> ('x' or 'g') whose own name field holds
+    /// <paramref name="headerName"/> (any bytes, as writers make it up), with records whose values are any bytes.
+    /// </summary>
+    public RawTar Pax(byte[] headerName, (string Key, byte[] Value)[] records, char type = 'x')
     {
-        var body = new StringBuilder();
+        var body = new MemoryStream();
         foreach (var (key, value) in records)
         {
-            var text = $" {key}={value}\n";
-            var length = Encoding.UTF8.GetByteCount(text);
-            var total = length + length.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
-            if (total.ToString(System.Globalization.CultureInfo.InvariantCulture).Length != length.ToString(System.Globalization.CultureInfo.InvariantCulture).Length)
+            var length = Encoding.UTF8.GetByteCount(key) + value.Length + 3; // ' ', '=', '\n'
+            var total = length + Digits(length);
+            if (Digits(total) != Digits(length))
             {
                 total++;
             }
 
-            body.Append(System.Globalization.CultureInfo.InvariantCulture, $"{total}{text}");
+            body.Write(Encoding.UTF8.GetBytes($"{total} {key}="));
+            body.Write(value);
+            body.WriteByte((byte)'\n');
         }
 
-        var bytes = Encoding.UTF8.GetBytes(body.ToString());
-        return Header('x', "PaxHeaders/x", bytes.Length).Data(bytes);
+        var bytes = body.ToArray();
+        return Header(type, string.Empty, bytes.Length, patch: RawName(headerName)).Data(bytes);
+
+        static int Digits(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+    }
+
+    /// <summary>A patch that puts <paramref name="name"/> (any bytes, at most 100) in the name field.</summary>
+    public static Action<byte[]> RawName(byte[] name) => h => Field(h, 0, 100, name);
+
+    /// <summary>A patch that puts <paramref name="link"/> (any bytes, at most 100) in the linkname field.</summary>
+    public static Action<byte[]> RawLinkName(byte[] link) => h => Field(h, 157, 100, link);
+
+    private static void Field(byte[] h, int at, int width, byte[] value)
+    {
+        Array.Clear(h, at, width);
+        value.AsSpan(0, Math.Min(width, value.Length)).CopyTo(h.AsSpan(at));
     }
 
     public static void Octal(byte[] h, int at, int width, long value) =>

@@ -2,8 +2,10 @@ namespace ExtensionCache.Tests.Interop;
 
 /// <summary>
 /// The source tree every producer packs: text and binary files, nested and empty directories, exec bits, relative
-/// symlinks that stay inside (one with a target over 100 bytes), empty files, a sparse file, unicode names, long names and mtimes (even seconds, so
-/// zip's two-second DOS times keep them exactly). A <see cref="TreeShape"/> leaves out what ustar and v7 cannot hold.
+/// symlinks that stay inside (one with a target over 100 bytes), empty files, a sparse file, unicode names, long names
+/// (over 100 bytes of multi-byte characters too, so that the made-up name of a PAX header before them is cut inside a
+/// character) and mtimes (even seconds, so zip's two-second DOS times keep them exactly). A <see cref="TreeShape"/>
+/// leaves out what ustar and v7 cannot hold.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public static class InteropTree
@@ -17,6 +19,18 @@ public static class InteropTree
 
     /// <summary>A path over 100 bytes that ustar holds by splitting it into its prefix and name fields.</summary>
     public static string PrefixedPath { get; } = "prefixed/" + new string('p', 60) + "/" + new string('q', 60) + ".txt";
+
+    /// <summary>
+    /// A path over 100 bytes of multi-byte characters that ustar holds in its prefix and name fields; as "./path" its
+    /// byte 100 is inside a character.
+    /// </summary>
+    public static string UnicodePrefixedPath { get; } = "préfixés/" + new string('ü', 45) + "/" + new string('日', 30) + ".txt";
+
+    /// <summary>A 120-byte segment of three-byte characters, under a directory (GNU tar's "./long/PaxHeaders/日日…").</summary>
+    public static string LongUnicodePath { get; } = "long/" + new string('日', 40);
+
+    /// <summary>A 124-byte name of two-byte characters at the top (libarchive's "PaxHeader/éé…").</summary>
+    public static string LongAccentedName { get; } = new string('é', 60) + ".txt";
 
     public static string DeepDirectory { get; } = string.Join('/', Enumerable.Range(1, 3).Select(i => $"deep{i}-" + new string((char)('a' + i), 90)));
 
@@ -43,6 +57,7 @@ public static class InteropTree
         if (shape != TreeShape.V7)
         {
             Text(PrefixedPath, "ustar prefix\n");
+            Text(UnicodePrefixedPath, "ustar prefix, multi-byte characters\n");
         }
 
         Text("src/pkg/readonly.cfg", "key=value\n", (UnixFileMode)0x124);
@@ -76,6 +91,12 @@ public static class InteropTree
 
             // A link target over 100 bytes: GNU 'K' records, PAX linkpath.
             File.CreateSymbolicLink(Path.Join(root, "long/link-to-deep"), $"../{DeepDirectory}/{LongSegment}");
+
+            Text(LongUnicodePath, "a long name of three-byte characters\n");
+            Text(LongAccentedName, "a long name of two-byte characters\n");
+
+            // A 120-byte target of three-byte characters: the header's linkname field holds it cut inside a character.
+            File.CreateSymbolicLink(Path.Join(root, "long/link-to-日"), Path.GetFileName(LongUnicodePath));
         }
 
         for (var i = 0; i < files.Count; i++)

@@ -8,9 +8,14 @@ namespace ExtensionCache.Tests.Interop;
 /// the format cannot hold (ustar, v7). <paramref name="Refusal"/>, when set, is the text the extension's
 /// refusal must contain: that output is refused by name, never published.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null)
 {
     private const string Gz = "-czf \"$O\" .";
+
+    /// <summary>Sets a user xattr on a short name, a prefixed one and the long multi-byte ones (their PAX header then holds more than a path).</summary>
+    private static readonly string SetXattr =
+        $"python3 -c 'import os, sys; [os.setxattr(p, \"user.origin\", b\"interop\") for p in sys.argv[1:]]' README.md \"$PREFIXED\" {InteropTree.LongUnicodePath} {InteropTree.LongAccentedName}";
 
     public static IReadOnlyList<Producer> All { get; } =
     [
@@ -27,6 +32,8 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         // tar.gz, GNU tar
         new("tar (gnu)", BundleFormat.TarGz, "tar " + Gz),
         new("tar --format=posix", BundleFormat.TarGz, "tar --format=posix " + Gz),
+        new("tar --format=posix --xattrs", BundleFormat.TarGz, SetXattr + " && tar --format=posix --xattrs " + Gz),
+        new("tar --format=posix --sort=name --mtime=@1", BundleFormat.TarGz, "tar --format=posix --sort=name --mtime=@1 " + Gz),
         new("tar --format=ustar", BundleFormat.TarGz, "tar --format=ustar " + Gz, TreeShape.Ustar),
         new("tar --format=v7", BundleFormat.TarGz, "tar --format=v7 " + Gz, TreeShape.V7),
         new("tar --format=oldgnu", BundleFormat.TarGz, "tar --format=oldgnu " + Gz),
@@ -43,7 +50,8 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
 
         // tar.gz, bsdtar
         new("bsdtar", BundleFormat.TarGz, "bsdtar " + Gz),
-        new("bsdtar with an xattr", BundleFormat.TarGz, "python3 -c 'import os, sys; [os.setxattr(p, \"user.origin\", b\"interop\") for p in sys.argv[1:]]' README.md \"$PREFIXED\" && bsdtar " + Gz),
+        new("bsdtar, to a pipe", BundleFormat.TarGz, "bsdtar -czf - . | cat > \"$O\""),
+        new("bsdtar with an xattr", BundleFormat.TarGz, SetXattr + " && bsdtar " + Gz),
         new("bsdtar --format pax", BundleFormat.TarGz, "bsdtar --format pax " + Gz),
         new("bsdtar --format gnutar", BundleFormat.TarGz, "bsdtar --format gnutar " + Gz),
         new("bsdtar --format ustar", BundleFormat.TarGz, "bsdtar --format ustar " + Gz, TreeShape.Ustar),
