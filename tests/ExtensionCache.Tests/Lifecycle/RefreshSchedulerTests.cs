@@ -127,26 +127,90 @@ public sealed class RefreshSchedulerTests
         using var stop = new CancellationTokenSource();
         var timer = scheduler.RunTimerAsync(stop.Token);
 
-        for (var second = 0; second < 300; second += 10)
+        // 300 s in 1 s steps, each step only once the timer has acted on the last (the checks it starts end at once).
+        var started = time.GetUtcNow();
+        while (time.GetUtcNow() - started < TimeSpan.FromSeconds(300))
         {
-            time.Advance(TimeSpan.FromSeconds(10));
-            await Task.Delay(20);
+            var seconds = (int)(time.GetUtcNow() - started).TotalSeconds + 1;
+            time.Advance(TimeSpan.FromSeconds(1));
+            var expected = (seconds / 60) + (seconds / 150);
+            await WaitUntil(() => Count(checks) == expected);
         }
 
-        await WaitUntil(() => checks.Started.Count >= 7);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => timer);
         Assert.Equal(5, checks.Started.Count(n => n == "a"));
         Assert.Equal(2, checks.Started.Count(n => n == "b"));
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    [Fact]
+    public async Task At_the_longest_period_a_failing_bundle_backs_off_to_56_days_and_the_timer_keeps_running()
     {
-        for (var i = 0; i < 500 && !condition(); i++)
+        // 8 periods of 7 days is longer than a timer can wait at once (2^32 - 2 ms, 49.7 days): the timer sleeps in steps.
+        var period = TimeSpan.FromSeconds(CacheOptions.MaxRefreshSeconds);
+        var time = new FakeTimeProvider();
+        var started = time.GetUtcNow();
+        var checkedAt = new List<double>();
+        var log = new TestLog();
+        var scheduler = new RefreshScheduler(
+            [Bundle("a", CacheOptions.MaxRefreshSeconds)],
+            (_, _) =>
+            {
+                lock (checkedAt)
+                {
+                    checkedAt.Add(Math.Round((time.GetUtcNow() - started) / period, 1));
+                }
+
+                return Task.FromResult(false);
+            },
+            time,
+            log.Log);
+        using var stop = new CancellationTokenSource();
+        var timer = scheduler.RunTimerAsync(stop.Token);
+
+        // Failing checks wait one, two, four, then eight periods: checks at 1, 2, 4, 8, 16 and 24 periods (168 days).
+        while (Count(checkedAt) < 6 && time.GetUtcNow() - started < period * 30)
         {
-            await Task.Delay(10);
+            time.Advance(TimeSpan.FromHours(1));
+            if (scheduler.NextDue("a") <= time.GetUtcNow())
+            {
+                var expected = Count(checkedAt) + 1;
+                await WaitUntil(() => timer.IsCompleted || (Count(checkedAt) == expected && scheduler.NextDue("a") > time.GetUtcNow()));
+            }
         }
 
-        Assert.True(condition());
+        Assert.False(timer.IsCompleted, $"the timer ended: {timer.Exception?.InnerException?.Message}");
+        Assert.Equal([1.0, 2, 4, 8, 16, 24], checkedAt);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => timer);
+        Assert.DoesNotContain("refresh timer stopped", log.Text, StringComparison.Ordinal);
+    }
+
+    private static int Count(List<double> times)
+    {
+        lock (times)
+        {
+            return times.Count;
+        }
+    }
+
+    private static int Count(Checks checks)
+    {
+        lock (checks.Started)
+        {
+            return checks.Started.Count;
+        }
+    }
+
+    /// <summary>Waits for a condition the code under test brings about on its own threads; the bound is a guard, not a guess.</summary>
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && guard.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(1);
+        }
+
+        Assert.True(condition(), "the condition did not come true within a minute");
     }
 }
