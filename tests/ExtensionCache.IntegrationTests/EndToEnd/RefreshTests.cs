@@ -25,15 +25,15 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         await S3.UploadAsync(key, VersionEchoRuntime.Archive(Work.Path, "v0", Padding));
         var tmp = NewTmp("env");
 
-        // A wait that covers a whole check of this small bundle: the invoke that starts the check ends with the new
-        // version published, so the next invoke sees it. (With the default 100 ms a longer check goes on over the
-        // following thaws.)
+        // A wait that covers a whole check of this small bundle (the longest wait there is, so a busy machine does not
+        // outlast it): the invoke that starts the check ends with the new version published, so the next invoke sees
+        // it. (With the default 100 ms a longer check goes on over the following thaws.)
         var request = Request(key, tmp, []) with
         {
             Environment = BundleEnvironment(
                 $"data=s3://{S3ServerFixture.Bucket}/{key}",
                 ("EXTENSION_CACHE_REFRESH_SECONDS", PeriodSeconds.ToString(CultureInfo.InvariantCulture)),
-                ("EXTENSION_CACHE_REFRESH_WAIT_MS", "5000")),
+                ("EXTENSION_CACHE_REFRESH_WAIT_MS", "10000")),
         };
 
         await using var emulator = await ServeModeEmulator.StartAsync(Layout, request, Output);
@@ -69,7 +69,7 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
             var bytes = S3.BytesServed(key) - served;
             served = S3.BytesServed(key);
             Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{version}: seen after {invokesUntilSeen} invoke(s), {bytes} bytes from s3rver"));
-            Assert.True(invokesUntilSeen <= 2, $"{version} took {invokesUntilSeen} invokes");
+            Assert.True(invokesUntilSeen <= 3, $"{version} took {invokesUntilSeen} invokes");
             Assert.InRange(bytes, Padding, Padding * 3);
             var store = Directory.GetDirectories(Path.Join(tmp, "extension-cache", ".store"));
             Assert.True(store.Length <= 2, $"/tmp holds {store.Length} versions: {string.Join(", ", store)}");
@@ -114,6 +114,13 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
             await Task.Delay(TimeSpan.FromSeconds(PeriodSeconds * 3));
         }
 
+        // The load goes on until a worker has answered from v3 (a busy machine may take longer than three periods).
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (!answers.Any(a => !a.IsError && a.Body.Contains("\"v3\"", StringComparison.Ordinal)) && guard.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(100);
+        }
+
         await stop.CancelAsync();
         await load;
         var errors = answers.Where(a => a.IsError).Select(a => a.Body).ToList();
@@ -140,13 +147,20 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         await File.WriteAllTextAsync(broken, "this is not a zip archive, only text that is long enough to probe");
         await S3.UploadAsync(key, broken);
         await Task.Delay(TimeSpan.FromSeconds(PeriodSeconds));
-        for (var i = 0; i < 4; i++)
+
+        // Invokes keep getting v0 until (and after) the check has failed and said so in the status.
+        var statusPath = Path.Join(tmp, "extension-cache", ".status", "data.json");
+        JsonElement status;
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        do
         {
             Assert.Equal("v0", await InvokeVersionAsync(emulator));
             await Task.Delay(300);
+            status = JsonDocument.Parse(await File.ReadAllTextAsync(statusPath)).RootElement;
         }
+        while (status.GetProperty("status").GetString() != "stale" && guard.Elapsed < TimeSpan.FromMinutes(2));
 
-        var status = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Join(tmp, "extension-cache", ".status", "data.json"))).RootElement;
+        Assert.Equal("v0", await InvokeVersionAsync(emulator));
         Assert.Equal("stale", status.GetProperty("status").GetString());
         Assert.StartsWith("Extension.", status.GetProperty("errorType").GetString(), StringComparison.Ordinal);
         Assert.Contains(emulator.Lines, l => l.Contains("refresh failed, keeping the published version bundle=data", StringComparison.Ordinal));
@@ -184,13 +198,14 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         // thaws it for a moment; the download goes on where it was and v1 arrives.
         var invokes = 0;
         string answer;
+        var guard = System.Diagnostics.Stopwatch.StartNew();
         do
         {
             answer = await InvokeVersionAsync(emulator);
             invokes++;
             await Task.Delay(300);
         }
-        while (answer != "v1" && invokes < 60);
+        while (answer != "v1" && guard.Elapsed < TimeSpan.FromMinutes(3));
 
         Assert.Equal("v1", answer);
         Assert.DoesNotContain(emulator.Lines, l => l.Contains("refresh failed", StringComparison.Ordinal));
@@ -201,6 +216,61 @@ public sealed class RefreshTests(LayerFixture layer, S3ServerFixture s3, ITestOu
         {
             Output.WriteLine("post-runtime (wait 0): " + post[post.IndexOf("Post Runtime", StringComparison.Ordinal)..]);
         }
+    }
+
+    [Fact]
+    public async Task With_a_period_longer_than_the_INIT_limit_two_successive_updates_arrive_on_demand_over_freezes()
+    {
+        // 12 s: longer than the 10 s INIT limit, so every check runs in an environment older than INIT could be. The
+        // refresh wait is the default 100 ms, and the bundle comes through a proxy at 8 MiB/s, so each 4 MiB update is
+        // fetched over several invokes with the sandbox frozen in between, one freeze longer than the 5 s stall timeout.
+        const int Period = 12;
+        const int Size = 4 * 1024 * 1024;
+        var key = $"refresh/{Guid.NewGuid():N}.zip";
+        await S3.UploadAsync(key, VersionEchoRuntime.Archive(Work.Path, "v0", Size));
+        var tmp = NewTmp("env");
+        await using var proxy = ThrottlingTcpProxy.Start(new Uri(S3.ExtensionEnvironment["AWS_ENDPOINT_URL_S3"]), 8 * 1024 * 1024);
+        var request = Request(key, tmp, []) with
+        {
+            Environment = BundleEnvironment(
+                $"data=s3://{S3ServerFixture.Bucket}/{key}",
+                ("EXTENSION_CACHE_REFRESH_SECONDS", Period.ToString(CultureInfo.InvariantCulture)),
+                ("AWS_ENDPOINT_URL_S3", proxy.Url.ToString().TrimEnd('/'))),
+        };
+
+        await using var emulator = await ServeModeEmulator.StartAsync(Layout, request, Output);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("v0", await InvokeVersionAsync(emulator));
+        for (var round = 1; round <= 2; round++)
+        {
+            var version = $"v{round}";
+            await S3.UploadAsync(key, VersionEchoRuntime.Archive(Work.Path, version, Size));
+            var uploaded = started.Elapsed;
+
+            // Invokes every half second (one gap of 6 s, longer than the stall timeout) until the new version answers.
+            var invokes = 0;
+            string answer;
+            do
+            {
+                await Task.Delay(invokes == 3 ? TimeSpan.FromSeconds(6) : TimeSpan.FromMilliseconds(500));
+                answer = await InvokeVersionAsync(emulator);
+                invokes++;
+            }
+            while (answer != version && started.Elapsed - uploaded < TimeSpan.FromMinutes(3));
+
+            Assert.Equal(version, answer);
+            Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{version}: seen {started.Elapsed.TotalSeconds:0.0} s into the environment's life, after {invokes} invokes"));
+            Assert.True(started.Elapsed > TimeSpan.FromSeconds(Period * round), $"{version} arrived before its period");
+        }
+
+        var lines = emulator.Lines;
+        Assert.DoesNotContain(lines, l => l.Contains("refresh failed", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("could not finish within", StringComparison.Ordinal));
+        Assert.Equal(2, lines.Count(l => l.Contains(" refreshing bundle=data", StringComparison.Ordinal)));
+        Assert.Equal(3, lines.Count(l => l.Contains(" published bundle=data", StringComparison.Ordinal)));
+        var status = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Join(tmp, "extension-cache", ".status", "data.json"))).RootElement;
+        Assert.Equal("ready", status.GetProperty("status").GetString());
+        Assert.True(Directory.GetDirectories(Path.Join(tmp, "extension-cache", ".store", "data")).Length <= 2);
     }
 
     [Fact]
