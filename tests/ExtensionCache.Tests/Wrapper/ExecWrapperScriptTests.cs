@@ -148,6 +148,28 @@ public sealed class ExecWrapperScriptTests : IDisposable
         Assert.Equal($"{deps}/nodejs/node20/node_modules:{deps}/nodejs/node_modules", run.Variable("NODE_PATH"));
     }
 
+    [Theory]
+    [InlineData("AWS_Lambda_nodejs24.x", "node", true)]
+    [InlineData(null, "node", true)]
+    [InlineData("AWS_Lambda_provided.al2023", "node", true)]
+    [InlineData("AWS_Lambda_python3.12", "node", false)]
+    [InlineData("AWS_Lambda_nodejs18.x", "node", false)]
+    [InlineData(null, "python3.12", false)]
+    public async Task The_hook_is_for_a_Node_runtime_named_by_AWS_EXECUTION_ENV_or_else_by_the_command(string? executionEnvironment, string command, bool hook)
+    {
+        Publish("deps", Ready, "nodejs/node_modules/a");
+        var bin = _temp.Combine("bin");
+        Directory.CreateDirectory(bin);
+        File.CreateSymbolicLink(Path.Join(bin, command), "/usr/bin/env");
+        (string, string)[] extra = executionEnvironment is null ? [] : [("AWS_EXECUTION_ENV", executionEnvironment)];
+
+        var run = await RunAsync("dash", Environment("deps=s3://b/d.zip", extra), Path.Join(bin, command));
+
+        Assert.Equal($"{Root}/deps/nodejs/node_modules", run.Variable("NODE_PATH"));
+        Assert.Equal(hook, run.Variable("NODE_OPTIONS") is { } options && options.StartsWith("--import=", StringComparison.Ordinal));
+        Assert.Equal(hook, run.Variable("EXTENSION_CACHE_NODE_MODULES") is not null);
+    }
+
     [Fact]
     public async Task Runtimes_other_than_Node_get_NODE_PATH_but_no_hook_and_a_wrapper_run_twice_adds_nothing_twice()
     {
