@@ -66,6 +66,50 @@ public sealed class NodeResolveHookTests : IDisposable
         Assert.Equal(1, answers.GetProperty("other").GetProperty("calls").GetInt32());
     }
 
+    [Theory]
+    [InlineData("app.mjs", null, "app.handler", "register")]
+    [InlineData("lib/app.js", """{"type":"module"}""", "lib/app.handler", "register")]
+    [InlineData("app.js", """{"type":"commonjs"}""", "app.handler", "none")]
+    [InlineData("app.js", null, "app.handler", "none")]
+    [InlineData("app.cjs", null, "app.handler", "none")]
+    [InlineData("elsewhere.js", null, "app.handler", "register")]
+    public async Task On_Node_20_the_hooks_thread_is_started_only_for_a_handler_that_may_be_an_ES_module(string file, string? packageJson, string handler, string expected)
+    {
+        var task = _temp.Combine("task");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Join(task, file))!);
+        File.WriteAllText(Path.Join(task, file), "\n");
+        if (packageJson is not null)
+        {
+            File.WriteAllText(Path.Join(task, "package.json"), packageJson);
+        }
+
+        var probe = _temp.Combine("probe.cjs");
+        File.WriteAllText(probe, "console.log(globalThis[Symbol.for('extension-cache.node-resolve')]);\n");
+        var info = new ProcessStartInfo("node", [$"--import={Path.Join(RepositoryRoot.Path, "layer", "opt", "extension-cache", "node-resolve.mjs")}", probe])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["EXTENSION_CACHE_NODE_MODULES"] = _temp.Combine("bundle", "nodejs", "node_modules");
+        info.Environment["LAMBDA_TASK_ROOT"] = task;
+        info.Environment["_HANDLER"] = handler;
+        using var process = Process.Start(info)!;
+        var answer = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+
+        // With module.registerHooks (Node.js 22.15+) the in-thread hook is always registered; this machine's Node 20
+        // has module.register only.
+        Assert.Equal(await NodeHasRegisterHooksAsync() ? "registerHooks" : expected, answer);
+    }
+
+    private static async Task<bool> NodeHasRegisterHooksAsync()
+    {
+        using var process = Process.Start(new ProcessStartInfo("node", ["-p", "typeof require('node:module').registerHooks"]) { RedirectStandardOutput = true })!;
+        var type = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+        return type == "function";
+    }
+
     private void Package(string folder, string name)
     {
         var directory = _temp.Combine(folder, name);
