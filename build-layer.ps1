@@ -7,9 +7,10 @@
     0. Installs the Debian packages the build needs when they are missing (tests/setup.sh --layer <arch>:
        clang, zlib1g-dev, binutils; for arm64 also the aarch64 cross toolchain and sysroot).
     1. Publishes extension/ExtensionCache.Extension.csproj with Native AOT for the chosen architecture.
-    2. Writes artifacts/extension-cache-layer-<arch>.zip holding extensions/extension-cache (unix mode 0755).
-    3. Verifies the zip: layout, exec mode, ELF machine, highest GLIBC_ symbol version (<= 2.34, Amazon Linux 2023),
-       size (< 50 MB, Lambda's direct-upload limit).
+    2. Writes artifacts/extension-cache-layer-<arch>.zip holding extensions/extension-cache (unix mode 0755) and the
+       files of layer/opt: extension-cache-wrapper (0755, for AWS_LAMBDA_EXEC_WRAPPER) and extension-cache/*.mjs.
+    3. Verifies the zip: layout, exec modes, the wrapper (POSIX sh syntax), ELF machine, highest GLIBC_ symbol version
+       (<= 2.34, Amazon Linux 2023), size (< 50 MB, Lambda's direct-upload limit).
     4. Unless -SkipSmoke: builds a sample bundle (Greeter.dll) and the sample function, and runs both in
        tests/LambdaEmulator with two invokes, streaming the lifecycle log lines.
 
@@ -48,6 +49,14 @@ $targets = @{
 $target = $targets[$Architecture]
 $publishDir = Join-Path $artifacts "publish/$Architecture"
 $layerZip = Join-Path $artifacts "$extensionName-layer-$Architecture.zip"
+$layerFilesDir = Join-Path $repo 'layer/opt'
+$wrapperName = 'extension-cache-wrapper'
+# Every file of the layer besides the binary: path in the zip (= under /opt) and unix mode.
+$layerFiles = [ordered]@{
+    $wrapperName                              = 0x1ED   # 0755: Lambda runs it as AWS_LAMBDA_EXEC_WRAPPER
+    'extension-cache/node-resolve.mjs'        = 0x1A4   # 0644
+    'extension-cache/node-resolve-hooks.mjs'  = 0x1A4   # 0644
+}
 
 function Write-Step([string] $text) { Write-Host "==> $text" -ForegroundColor Cyan }
 function Write-Check([string] $name, [string] $detail) { Write-Host ("  [ok] {0,-14} {1}" -f $name, $detail) -ForegroundColor Green }
@@ -87,6 +96,17 @@ function New-LayerZip([string] $binary) {
         $entry = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile(
             $zip, $binary, "extensions/$extensionName", [System.IO.Compression.CompressionLevel]::Optimal)
         $entry.ExternalAttributes = [int](0x81ED -shl 16)       # S_IFREG | 0755
+        $folders = @($layerFiles.Keys | Where-Object { $_.Contains('/') } | ForEach-Object { $_.Substring(0, $_.LastIndexOf('/') + 1) } | Sort-Object -Unique)
+        foreach ($folder in $folders) {
+            $zip.CreateEntry($folder).ExternalAttributes = [int](0x41ED -shl 16)   # S_IFDIR | 0755
+        }
+        foreach ($name in $layerFiles.Keys) {
+            $source = Join-Path $layerFilesDir $name
+            if (-not (Test-Path $source -PathType Leaf)) { Fail "layer file $source is missing" }
+            $file = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile(
+                $zip, $source, $name, [System.IO.Compression.CompressionLevel]::Optimal)
+            $file.ExternalAttributes = [int]((0x8000 -bor $layerFiles[$name]) -shl 16)   # S_IFREG | mode
+        }
     }
     finally {
         $zip.Dispose()
@@ -123,9 +143,28 @@ function Test-LayerZip {
     $extracted = Join-Path ([System.IO.Path]::GetTempPath()) ("layer-check-" + [guid]::NewGuid().ToString('N'))
     try {
         $names = @($zip.Entries | ForEach-Object FullName | Sort-Object)
-        $expected = @('extensions/', "extensions/$extensionName")
+        $folders = @($layerFiles.Keys | Where-Object { $_.Contains('/') } | ForEach-Object { $_.Substring(0, $_.LastIndexOf('/') + 1) })
+        $expected = @(@('extensions/', "extensions/$extensionName") + $folders + @($layerFiles.Keys) | Sort-Object -Unique)
         if (Compare-Object $names $expected) { Fail "unexpected layout: $($names -join ', ') (expected $($expected -join ', '))" }
         Write-Check 'layout' ($names -join ', ')
+
+        foreach ($name in $layerFiles.Keys) {
+            $mode = ($zip.GetEntry($name).ExternalAttributes -shr 16) -band 0xFFFF
+            if ($mode -ne (0x8000 -bor $layerFiles[$name])) {
+                Fail ('{0} has mode {1}, expected regular file {2}' -f $name, [Convert]::ToString($mode, 8), [Convert]::ToString(0x8000 -bor $layerFiles[$name], 8))
+            }
+        }
+
+        New-Item -ItemType Directory -Path $extracted | Out-Null
+        $wrapper = Join-Path $extracted $wrapperName
+        [System.IO.Compression.ZipFileExtensions]::ExtractToFile($zip.GetEntry($wrapperName), $wrapper)
+        $firstLine = (Get-Content -Path $wrapper -TotalCount 1)
+        if ($firstLine -ne '#!/bin/sh') { Fail "$wrapperName starts with '$firstLine', expected '#!/bin/sh' (every managed runtime image has it)" }
+        $PSNativeCommandUseErrorActionPreference = $false
+        $syntax = & sh -n $wrapper 2>&1
+        $PSNativeCommandUseErrorActionPreference = $true
+        if ($LASTEXITCODE -ne 0) { Fail "$wrapperName is not valid POSIX sh: $syntax" }
+        Write-Check 'wrapper' ("$wrapperName 0755, #!/bin/sh, sh -n clean; extension-cache/*.mjs 0644")
 
         $entry = $zip.GetEntry("extensions/$extensionName")
         $mode = ($entry.ExternalAttributes -shr 16) -band 0xFFFF
@@ -133,7 +172,6 @@ function Test-LayerZip {
         if (($mode -band 0x1FF) -ne 0x1ED) { Fail ('extensions/{0} has mode {1}, expected 0755' -f $extensionName, [Convert]::ToString($mode -band 0x1FF, 8)) }
         Write-Check 'mode' ('0{0} (regular file, executable)' -f [Convert]::ToString($mode -band 0x1FF, 8))
 
-        New-Item -ItemType Directory -Path $extracted | Out-Null
         $binary = Join-Path $extracted $extensionName
         [System.IO.Compression.ZipFileExtensions]::ExtractToFile($entry, $binary)
         $header = [byte[]]::new(20)

@@ -12,7 +12,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(0, result.ExitCode);
         var help = string.Join('\n', result.Stdout);
-        foreach (var option in new[] { "--layer", "--function", "--handler", "--env", "--tmp", "--memory", "--timeout", "--init-timeout", "--invoke", "--port", "--isolate", "--no-freeze" })
+        foreach (var option in new[] { "--layer", "--function", "--handler", "--env", "--tmp", "--memory", "--timeout", "--init-timeout", "--invoke", "--port", "--isolate", "--no-freeze", "--runtime" })
         {
             Assert.Contains(option, help, StringComparison.Ordinal);
         }

@@ -101,6 +101,13 @@ public sealed class BenchmarkCommand
         var pack = new Command("pack", "extension-cache-bundle pack vs zip -r -q on the same tree, and the extension unpacking each.") { packSize, packRuns, _seed };
         pack.SetAction((parse, cancellationToken) => PackBenchmark.RunAsync(parse.GetValue(packSize), Math.Clamp(parse.GetValue(packRuns), 1, 50), parse.GetValue(_seed), cancellationToken));
         root.Subcommands.Add(pack);
+        var wrapperStarts = new Option<int>("--starts") { Description = "Starts per round and variant.", DefaultValueFactory = _ => 40 };
+        var wrapperRounds = new Option<int>("--rounds") { Description = "Rounds (variants interleaved); the median is reported.", DefaultValueFactory = _ => 5 };
+        var wrapperBundles = new Option<int>("--bundles") { Description = "Ready bundles in the cache root, each with every layer folder.", DefaultValueFactory = _ => 2 };
+        var wrapper = new Command("wrapper", "What extension-cache-wrapper adds to a runtime's start: the command alone vs through the wrapper (dash, bash).") { wrapperStarts, wrapperRounds, wrapperBundles };
+        wrapper.SetAction((parse, cancellationToken) => WrapperBenchmark.RunAsync(
+            Math.Clamp(parse.GetValue(wrapperStarts), 1, 10_000), Math.Clamp(parse.GetValue(wrapperRounds), 1, 101), Math.Clamp(parse.GetValue(wrapperBundles), 1, 50), cancellationToken));
+        root.Subcommands.Add(wrapper);
         root.SetAction((parse, cancellationToken) =>
         {
             var quick = parse.GetValue(_quick);

@@ -15,6 +15,12 @@ public sealed record EmulatorRequest
 
     public bool Isolate { get; init; }
 
+    /// <summary>The emulator's <c>--handler</c> (_HANDLER), or null for its default.</summary>
+    public string? Handler { get; init; }
+
+    /// <summary>The emulator's <c>--runtime</c> (the Lambda runtime identifier the command plays), or null.</summary>
+    public string? Runtime { get; init; }
+
     /// <summary>The runtime command after <c>--</c>; empty means the function's <c>bootstrap</c>.</summary>
     public IReadOnlyList<string> RuntimeCommand { get; init; } = [];
 }

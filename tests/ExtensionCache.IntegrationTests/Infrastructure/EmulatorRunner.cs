@@ -26,6 +26,18 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
             args.Add("--isolate");
         }
 
+        if (request.Handler is { } handler)
+        {
+            args.Add("--handler");
+            args.Add(handler);
+        }
+
+        if (request.Runtime is { } runtime)
+        {
+            args.Add("--runtime");
+            args.Add(runtime);
+        }
+
         EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");

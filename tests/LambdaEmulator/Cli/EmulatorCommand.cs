@@ -101,6 +101,12 @@ public sealed class EmulatorCommand
         DefaultValueFactory = _ => "function",
     };
 
+    private readonly Option<string?> _runtime = new("--runtime")
+    {
+        HelpName = "ID",
+        Description = "The Lambda runtime the runtime command plays (python3.12, nodejs22.x, java21, dotnet8, provided.al2023, ...): sets AWS_EXECUTION_ENV=AWS_Lambda_<ID>. Managed runtimes start through AWS_LAMBDA_EXEC_WRAPPER when the function sets it; OS-only runtimes (provided, provided.al2, provided.al2023) ignore it. Default: no AWS_EXECUTION_ENV, the wrapper honoured.",
+    };
+
     private readonly Argument<string[]> _bootstrap = new("bootstrap")
     {
         Description = "After --: the runtime command and its arguments (default: bootstrap in /var/task, else in /opt).",
@@ -114,7 +120,7 @@ public sealed class EmulatorCommand
             "Usage: LambdaEmulator [options] [-- <bootstrap command and args>]")
         {
             _layer, _function, _handler, _env, _tmp, _memory, _timeout, _initTimeout, _invoke, _port, _isolate,
-            _noFreeze, _managedInstances, _concurrency, _functionName, _bootstrap,
+            _noFreeze, _managedInstances, _concurrency, _functionName, _runtime, _bootstrap,
         };
         root.Validators.Add(result =>
         {
@@ -126,16 +132,22 @@ public sealed class EmulatorCommand
                 }
             }
         });
-        root.Validators.Add(ValidateManagedInstancesOptions);
+        root.Validators.Add(ValidateValues);
         root.SetAction((result, cancellationToken) => run(ToOptions(result), cancellationToken));
         return root;
     }
 
-    private void ValidateManagedInstancesOptions(CommandResult result)
+    private void ValidateValues(CommandResult result)
     {
         if (result.GetValue(_concurrency) is { } concurrency && concurrency < 1)
         {
             result.AddError($"--concurrency expects a whole number of at least 1, got {concurrency}.");
+        }
+
+        if (result.GetValue(_runtime) is { } runtime
+            && (runtime.Length == 0 || !runtime.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '.')))
+        {
+            result.AddError($"--runtime expects a Lambda runtime identifier such as python3.12, nodejs22.x or provided.al2023, got '{runtime}'.");
         }
     }
 
@@ -189,6 +201,7 @@ public sealed class EmulatorCommand
             ManagedInstances = managed,
             Concurrency = result.GetValue(_concurrency) ?? (managed ? EmulatorOptions.ManagedInstancesConcurrency : 1),
             FunctionName = result.GetValue(_functionName) ?? "function",
+            Runtime = result.GetValue(_runtime),
             Bootstrap = result.GetValue(_bootstrap) ?? [],
         };
     }

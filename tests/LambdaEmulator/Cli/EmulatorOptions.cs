@@ -22,6 +22,12 @@ public sealed record EmulatorOptions
     /// <summary>Invokes the execution environment takes at once.</summary>
     public int Concurrency { get; init; } = 1;
     public string FunctionName { get; init; } = "function";
+
+    /// <summary>
+    /// The Lambda runtime identifier the runtime command plays (<c>--runtime</c>, e.g. python3.12): sets
+    /// AWS_EXECUTION_ENV; an OS-only one (provided*) ignores AWS_LAMBDA_EXEC_WRAPPER. Null: unnamed, the wrapper honoured.
+    /// </summary>
+    public string? Runtime { get; init; }
     public IReadOnlyList<string> Bootstrap { get; init; } = [];
 
     /// <summary>

@@ -50,9 +50,20 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
         : File.Exists(Path.Combine(environment.Opt, "bootstrap")) ? [Path.Combine(_paths.Opt, "bootstrap")]
         : null;
 
+    /// <summary>Starts the runtime, through AWS_LAMBDA_EXEC_WRAPPER when the function sets it and the runtime honours it.</summary>
     public void StartRuntime(IReadOnlyList<string> command, Action<SandboxProcess, int> exited)
     {
         var variables = new SandboxVariables(options, _paths, RuntimeApi).ForRuntime();
+        if (ExecWrapper.For(options.Runtime, variables) is { } wrapper)
+        {
+            log.Debug($"runtime starts through {ExecWrapper.Variable}={wrapper}");
+            command = ExecWrapper.Wrap(wrapper, command);
+        }
+        else if (variables.ContainsKey(ExecWrapper.Variable))
+        {
+            log.Debug($"{ExecWrapper.Variable} ignored: --runtime {options.Runtime} is an OS-only runtime, which starts bootstrap directly");
+        }
+
         Track(SandboxProcess.Start("runtime", LogSource.Runtime, command, variables, _paths.Task, _isolation, log), exited);
     }
 

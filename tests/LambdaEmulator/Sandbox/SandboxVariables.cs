@@ -25,7 +25,11 @@ public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths
         var variables = Common();
         variables["_HANDLER"] = options.Handler;
         variables["LAMBDA_TASK_ROOT"] = paths.Task;
-        variables["AWS_EXECUTION_ENV"] = "AWS_Lambda_provided.al2023";
+        if (options.Runtime is { } runtime)
+        {
+            variables["AWS_EXECUTION_ENV"] = $"AWS_Lambda_{runtime}";
+        }
+
         variables["AWS_LAMBDA_LOG_GROUP_NAME"] = $"/aws/lambda/{options.FunctionName}";
         variables["AWS_LAMBDA_LOG_STREAM_NAME"] = "emulator";
         return variables;

@@ -1,0 +1,5 @@
+import attached_site
+
+
+def handler(event, context):
+    return attached_site.hello()
