@@ -118,16 +118,19 @@ public static class WrapperBenchmark
         return (int.Parse(time[..minutes], CultureInfo.InvariantCulture) * 60) + double.Parse(time[(minutes + 1)..].TrimEnd('s'), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Publishes <paramref name="folders"/> as bundle <paramref name="name"/> the way the extension does (its own Publisher).</summary>
     private static void Publish(string root, string name, string[] folders)
     {
-        var version = Path.Join(root, Publisher.StoreFolder, name + "-0");
+        var publisher = new Publisher(root);
+        var attempt = publisher.CreateAttempt(name);
         foreach (var folder in folders)
         {
-            Directory.CreateDirectory(Path.Join(version, folder));
+            Directory.CreateDirectory(Path.Join(attempt, folder));
         }
 
-        File.CreateSymbolicLink(Path.Join(root, name), Path.Join(Publisher.StoreFolder, name + "-0"));
-        new Publisher(root).WriteStatus(new BundleStatus(name, BundleStatus.Ready, Path.Join(root, name), false, null, null, "v1", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        var now = DateTimeOffset.UtcNow;
+        publisher.Publish(name, attempt, new BundleManifest(name, "file:///bench", "v1", new string('0', 64), "zip", 0, folders.Length, 0, 0, 0, 0, now));
+        publisher.WriteStatus(new BundleStatus(name, BundleStatus.Ready, publisher.PublishedPath(name), false, null, null, "v1", now, now));
     }
 
     private static async Task<string> AskAsync(string command, string[] arguments, CancellationToken ct)
