@@ -84,6 +84,23 @@ public sealed class PartPlan
         return Math.Clamp((even + MiB - 1) / MiB * MiB, SmallPart, cap);
     }
 
+    /// <summary>
+    /// The size of the pieces <paramref name="totalBytes"/> spread over several ranges (a delta's) are fetched in: the
+    /// configured part size, else the same automatic rule as a whole object's parts, so the requests in flight share
+    /// the work (each connection has its own bandwidth) and large fetches make fewer, larger requests.
+    /// </summary>
+    public static long PieceSize(long totalBytes, int partSize, int concurrency)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        if (partSize != Automatic)
+        {
+            return partSize;
+        }
+
+        var cap = (int)Math.Max(SmallPart, Math.Min(LargePart, InFlightBudget / concurrency));
+        return totalBytes <= SmallObject ? SmallPart : GrownPart(totalBytes, concurrency, cap);
+    }
+
     public long Offset(int index) => _offsets[index];
 
     public int Length(int index) => _lengths[index];

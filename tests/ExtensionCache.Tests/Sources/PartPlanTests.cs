@@ -77,6 +77,19 @@ public sealed class PartPlanTests
         Assert.Equal(40_000, plan.TailBytes);
     }
 
+    [Theory]
+    [InlineData(8L * MiB, 0, 4, 4L * MiB)]
+    [InlineData(24L * MiB, 0, 4, 4L * MiB)]
+    [InlineData(64L * MiB, 0, 4, 8L * MiB)]
+    [InlineData(300L * MiB, 0, 4, 16L * MiB)]
+    [InlineData(300L * MiB, 0, 12, 64L * MiB / 12)]
+    [InlineData(300L * MiB, 2 * MiB, 4, 2L * MiB)]
+    public void A_deltas_pieces_follow_the_same_rule_as_a_whole_objects_parts(long bytes, int partSize, int concurrency, long expected)
+    {
+        // A resume of 24 MiB at 4 in flight gets 4 MiB pieces, so every request in flight carries some of it.
+        Assert.Equal(expected, PartPlan.PieceSize(bytes, partSize, concurrency));
+    }
+
     private static void AssertContiguous(PartPlan plan, long end)
     {
         long next = 0;
