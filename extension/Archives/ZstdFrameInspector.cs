@@ -69,6 +69,9 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum, strin
     /// <summary>Every frame inspected so far, a seek table excepted.</summary>
     public IReadOnlyList<ZstdFrameSizes> Frames => _frames;
 
+    /// <summary>Data frames inspected so far (skippable frames not counted).</summary>
+    public int DataFrames => _dataFrames;
+
     /// <summary>Whether a seek table (checked against the frames before it) was seen.</summary>
     public bool SawSeekTable { get; private set; }
 
