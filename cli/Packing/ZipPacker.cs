@@ -44,7 +44,9 @@ public static class ZipPacker
         var window = Environment.ProcessorCount * 4;
         var pending = new Queue<Task<Compressed>>();
         var central = new MemoryStream();
-        long offset = 0;
+
+        // Offsets count from the start of the file: a zip may follow other bytes (a self-extracting stub).
+        var offset = output.CanSeek ? output.Position : 0;
         var next = 0;
         using var gate = new SemaphoreSlim(Environment.ProcessorCount);
         while (next < entries.Count || pending.Count > 0)
@@ -284,7 +286,7 @@ public static class ZipPacker
     private static int LocalHeaderBytes(Record r) => LocalFileHeader.Size + r.Name.Length + (r.Zip64Local ? 20 : 0) + (r.Mtime is null ? 0 : ExtendedTimestampBytes);
 
     /// <summary>The local header; with <see cref="Record.Zip64Local"/> its sizes are in a ZIP64 field (both, as APPNOTE 4.5.3 requires there).</summary>
-    private static byte[] LocalHeader(Record r)
+    internal static byte[] LocalHeader(Record r)
     {
         var header = new byte[LocalHeaderBytes(r)];
         var h = header.AsSpan();
@@ -312,7 +314,7 @@ public static class ZipPacker
     }
 
     /// <summary>The central header; each size or offset that does not fit 32 bits (or was ZIP64 in the local header) goes in a ZIP64 field, in APPNOTE's order.</summary>
-    private static byte[] CentralHeader(Record r)
+    internal static byte[] CentralHeader(Record r)
     {
         var wide = new List<long>(3);
         var size = r.Zip64Local || r.Size >= Max32 ? Max32 : (uint)r.Size;
@@ -391,7 +393,7 @@ public static class ZipPacker
     /// The end records: the end-of-central-directory record, preceded, when the entry count, the directory's size or its
     /// offset does not fit its field, by the ZIP64 end record and its locator (APPNOTE 4.3.14, 4.3.15), which then hold them.
     /// </summary>
-    private static byte[] EndRecords(long count, long directoryOffset, long directorySize)
+    internal static byte[] EndRecords(long count, long directoryOffset, long directorySize)
     {
         var zip64 = count >= ushort.MaxValue || directoryOffset >= Max32 || directorySize >= Max32;
         var records = new byte[(zip64 ? Zip64EndRecordBytes + Zip64LocatorBytes : 0) + EndOfCentralDirectory.Size];
@@ -438,6 +440,6 @@ public static class ZipPacker
         public TreeEntry? Streamed { get; init; }
     }
 
-    /// <summary>What the central directory says of one entry.</summary>
-    private sealed record Record(byte[] Name, ushort Method, uint Crc, long CompressedSize, long Size, long Offset, int Mode, long? Mtime, bool Zip64Local);
+    /// <summary>What the central directory says of one entry; <paramref name="Zip64Local"/>: its local header holds its sizes in a ZIP64 field.</summary>
+    internal sealed record Record(byte[] Name, ushort Method, uint Crc, long CompressedSize, long Size, long Offset, int Mode, long? Mtime, bool Zip64Local);
 }

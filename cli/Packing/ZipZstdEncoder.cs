@@ -10,8 +10,11 @@ namespace ExtensionCache.Cli.Packing;
 /// zstd content for a zip entry (method 93), shaped for the extension: a file of at most <see cref="FrameBytes"/> is
 /// one frame; a larger one is independent frames of <see cref="FrameBytes"/>, each stating its decoded size, followed
 /// by a seek table (zstd's seekable format, <see cref="ZstdSeekTable"/>), so the extension decodes its frames on every
-/// core and random-access zstd readers can seek in it. Level <see cref="Level"/>, no zstd checksum (the zip's CRC-32
-/// covers the content), windows of at most one frame (far under the extension's 32 MiB limit).
+/// core and random-access zstd readers can seek in it. A single frame of <see cref="SeekTableFrom"/> bytes or more
+/// gets a seek table too: libarchive 3.6 (Debian 12's bsdtar) stops with "Truncated zstd file body" when an entry's
+/// last compressed bytes are read before its output fits its 128 KiB buffer, and the table keeps it reading. Level
+/// <see cref="Level"/>, no zstd checksum (the zip's CRC-32 covers the content), windows of at most one frame (far
+/// under the extension's 32 MiB limit).
 /// </summary>
 public static class ZipZstdEncoder
 {
@@ -23,13 +26,16 @@ public static class ZipZstdEncoder
 
     public const int Level = 3;
 
+    /// <summary>Content of this size or more ends with a seek table even as a single frame (see the class summary).</summary>
+    public const int SeekTableFrom = 128 * 1024;
+
     [ThreadStatic]
     private static Compressor? _compressor;
 
     /// <summary><paramref name="content"/> as zstd: one frame, or frames and a seek table.</summary>
     public static byte[] Compress(ReadOnlySpan<byte> content)
     {
-        if (content.Length <= FrameBytes)
+        if (content.Length < SeekTableFrom)
         {
             return CompressFrame(content);
         }
@@ -96,7 +102,7 @@ public static class ZipZstdEncoder
             sizes.Add((frame.Length, decoded));
         }
 
-        if (sizes.Count > 1)
+        if (length >= SeekTableFrom)
         {
             var table = ZstdSeekTable.Write(sizes);
             await output.WriteAsync(table, ct).ConfigureAwait(false);

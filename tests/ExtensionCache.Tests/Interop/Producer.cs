@@ -6,11 +6,16 @@ namespace ExtensionCache.Tests.Interop;
 /// One real archive producer: a bash command run inside the source tree that writes "$O" (or an in-process .NET
 /// writer when <paramref name="Command"/> starts with "dotnet:"). <paramref name="Shape"/> leaves out the names
 /// the format cannot hold (ustar, v7). <paramref name="Refusal"/>, when set, is the text the extension's
-/// refusal must contain: that output is refused by name, never published.
+/// refusal must contain: that output is refused by name, never published. <paramref name="Reference"/> is the
+/// extractor the extension is compared with when it is not the format's usual one (unzip, GNU tar).
 /// </summary>
-public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null)
+public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null, string? Reference = null)
 {
     private const string Gz = "-czf \"$O\" .";
+
+    // Zip method 93: unzip 6.0 cannot extract it; libarchive (3.6 here) can. Debian's python3 has python3-zstandard.
+    private const string Bsdtar = "bsdtar -xf \"$O\"";
+    private const string PyZstd = "/usr/bin/python3 \"$P/py_zip_zstd.py\" \"$O\" ";
 
     public static IReadOnlyList<Producer> All { get; } =
     [
@@ -23,6 +28,12 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         new("python zipfile", BundleFormat.Zip, "python3 \"$P/py_zip.py\" \"$O\""),
         new("node yazl", BundleFormat.Zip, "node \"$P/yazl_zip.js\" \"$O\""),
         new(".NET ZipFile", BundleFormat.Zip, "dotnet:zip"),
+
+        // zip with zstd entries (method 93), against bsdtar
+        new("python zipfile + zstandard, streamed (zstd)", BundleFormat.Zip, PyZstd + "stream", Reference: Bsdtar),
+        new("python zipfile + the zstd tool (zstd)", BundleFormat.Zip, PyZstd + "zstd", Reference: Bsdtar),
+        new("python zipfile + zstd -19 --long=25 (zstd)", BundleFormat.Zip, PyZstd + "zstd-19", Reference: Bsdtar),
+        new("python zipfile + pzstd (zstd, skippable frames)", BundleFormat.Zip, PyZstd + "pzstd", Reference: Bsdtar),
 
         // tar.gz, GNU tar
         new("tar (gnu)", BundleFormat.TarGz, "tar " + Gz),
