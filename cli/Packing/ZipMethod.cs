@@ -8,8 +8,8 @@ namespace ExtensionCache.Cli.Packing;
 /// <see cref="ZipPacker.InMemoryBytes"/> is always zstd (its incompressible parts stay raw blocks, at their size).</item>
 /// <item><see cref="Zstd"/>: zstd for every file, incompressible ones too (zstd keeps them in raw blocks), so the
 /// archive uses one method throughout.</item>
-/// <item><see cref="Deflate"/>: per file, stored when its type is already compressed or deflating its first 64 KiB
-/// saves under 5 %, else deflate: what every zip tool opens.</item>
+/// <item><see cref="Deflate"/>: per file, stored when its type is already compressed or deflating a 64 KiB probe of
+/// it saves under 5 %, else deflate: what every zip tool opens.</item>
 /// <item><see cref="Store"/>: nothing compressed.</item>
 /// </list>
 /// zstd content is written by <see cref="ZipZstdEncoder"/>: a file larger than one frame as independent frames with a seek table.

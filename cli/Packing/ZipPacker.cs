@@ -124,8 +124,8 @@ public static class ZipPacker
 
     /// <summary>
     /// A file's bytes as the method stores them. auto: stored when its type is already compressed or zstd saves under
-    /// 5 %, else zstd. deflate: as before zstd existed (stored by type, or when deflating its first 64 KiB saves under
-    /// 5 %, else deflate). zstd: always zstd. Empty files are stored by every method.
+    /// 5 %, else zstd. deflate: stored by type, or when deflating a 64 KiB probe spread over the file saves under 5 %,
+    /// else deflate. zstd: always zstd. Empty files are stored by every method.
     /// </summary>
     private static (ushort Method, byte[] Data) Encode(string path, byte[] content, ZipMethod method)
     {
@@ -196,7 +196,7 @@ public static class ZipPacker
             throw new InvalidOperationException("a zip with files over 16 MiB is written to a seekable stream (its local headers are completed after the data)");
         }
 
-        Stream source;
+        FileStream source;
         try
         {
             source = new FileStream(entry.Source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
@@ -210,7 +210,12 @@ public static class ZipPacker
         {
             var size = source.Length;
             var probe = new byte[Math.Min(size, CompressionChoice.ProbeBytes)];
-            await source.ReadExactlyAsync(probe, ct).ConfigureAwait(false);
+            var at = 0;
+            foreach (var (sampleOffset, length) in CompressionChoice.ProbeRanges(size))
+            {
+                at += RandomAccess.Read(source.SafeFileHandle, probe.AsSpan(at, length), sampleOffset);
+            }
+
             // auto cannot compare with the whole file here: zstd keeps what does not compress in raw blocks at its size.
             var storedAs = method switch
             {
@@ -218,7 +223,7 @@ public static class ZipPacker
                 ZipMethod.Zstd => Methods.Zstd,
                 _ when CompressionChoice.ShouldStoreByName(entry.Path) => Methods.Stored,
                 ZipMethod.Auto => Methods.Zstd,
-                _ when CompressionChoice.ProbeSaysStore(probe) => Methods.Stored,
+                _ when CompressionChoice.SampleSaysStore(probe) => Methods.Stored,
                 _ => Methods.Deflate,
             };
 
@@ -229,11 +234,11 @@ public static class ZipPacker
             uint crc;
             if (storedAs == Methods.Zstd)
             {
-                (_, crc) = await ZipZstdEncoder.CompressAsync(probe, source, size, output, ct).ConfigureAwait(false);
+                (_, crc) = await ZipZstdEncoder.CompressAsync(source, size, output, ct).ConfigureAwait(false);
             }
             else
             {
-                crc = await CopyAsync(probe, source, storedAs == Methods.Deflate, output, ct).ConfigureAwait(false);
+                crc = await CopyAsync(source, storedAs == Methods.Deflate, output, ct).ConfigureAwait(false);
             }
 
             var end = output.Position;
@@ -251,14 +256,12 @@ public static class ZipPacker
     }
 
     /// <summary>Copies (or deflates) the source into the output; returns the CRC-32 of the source.</summary>
-    private static async Task<uint> CopyAsync(ReadOnlyMemory<byte> first, Stream source, bool deflate, Stream output, CancellationToken ct)
+    private static async Task<uint> CopyAsync(Stream source, bool deflate, Stream output, CancellationToken ct)
     {
         var crc = new Crc32();
         var sink = deflate ? new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true) : output;
         try
         {
-            crc.Append(first.Span);
-            await sink.WriteAsync(first, ct).ConfigureAwait(false);
             var buffer = new byte[1 << 20];
             int n;
             while ((n = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)

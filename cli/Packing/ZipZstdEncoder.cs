@@ -57,9 +57,9 @@ public static class ZipZstdEncoder
     /// <summary>
     /// Streams <paramref name="length"/> bytes of <paramref name="source"/> into <paramref name="output"/> as frames and a
     /// seek table, compressing up to two frames per core at once and writing them in order; returns the bytes written
-    /// and the CRC-32 of what was read. <paramref name="first"/> holds bytes already read from the start of the source.
+    /// and the CRC-32 of what was read.
     /// </summary>
-    public static async Task<(long Written, uint Crc)> CompressAsync(ReadOnlyMemory<byte> first, Stream source, long length, Stream output, CancellationToken ct)
+    public static async Task<(long Written, uint Crc)> CompressAsync(Stream source, long length, Stream output, CancellationToken ct)
     {
         var crc = new Crc32();
         var sizes = new List<(int Compressed, int Decoded)>();
@@ -67,17 +67,13 @@ public static class ZipZstdEncoder
         var window = Math.Max(2, Environment.ProcessorCount * 2);
         long written = 0;
         long read = 0;
-        var carried = first;
         while (read < length || pending.Count > 0)
         {
             while (read < length && pending.Count < window)
             {
                 var size = (int)Math.Min(FrameBytes, length - read);
                 var piece = ArrayPool<byte>.Shared.Rent(size);
-                var have = Math.Min(carried.Length, size);
-                carried.Span[..have].CopyTo(piece);
-                carried = carried[have..];
-                await source.ReadExactlyAsync(piece.AsMemory(have, size - have), ct).ConfigureAwait(false);
+                await source.ReadExactlyAsync(piece.AsMemory(0, size), ct).ConfigureAwait(false);
                 crc.Append(piece.AsSpan(0, size));
                 read += size;
                 pending.Enqueue((Task.Run(

@@ -7,8 +7,10 @@ namespace ExtensionCache.Extension.Sources;
 /// <see cref="SmallPart"/> and <see cref="LargePart"/> (AWS's guidance for large objects is 8-16 MB ranged GETs:
 /// fewer requests per cold start). Each connection has its own bandwidth, so an object that fills fewer parts than
 /// that keeps small parts: fewer, larger parts would leave connections idle and make one environment slower. The
-/// first part is small whenever the object spans more than one part per request in flight, so unpacking starts
-/// early; all parts in flight together stay within <see cref="InFlightBudget"/>. The object's tail that the probe
+/// first wave (one part per request in flight) is always small: a part is unpacked only once it is whole, so the
+/// parts the unpacker needs first must arrive first, and the larger ones after them arrive while it works through
+/// the first wave (with one small part and larger ones beside it, a mid-size object waited for its second part);
+/// all parts in flight together stay within <see cref="InFlightBudget"/>. The object's tail that the probe
 /// already fetched is not requested again: the parts end where it starts. An automatic last part shorter than
 /// <see cref="MinimumPart"/> joins the one before it.
 /// </summary>
@@ -68,7 +70,7 @@ public sealed class PartPlan
 
     private static long AutomaticSize(long length, long offset, int concurrency, long grown)
     {
-        if (length <= SmallObject || (offset == 0 && length > (long)concurrency * SmallPart))
+        if (length <= SmallObject || offset < (long)concurrency * SmallPart)
         {
             return SmallPart;
         }

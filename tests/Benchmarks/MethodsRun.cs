@@ -28,8 +28,9 @@ namespace ExtensionCache.Benchmarks;
 /// </list>
 /// Prints a markdown report (and writes it to <c>--output</c>) with medians, same-run ratios, peak RSS and /tmp, and
 /// the load average before and after, since other work on the machine makes single figures noisy.
+/// With <c>partsOnly</c> only the last step runs.
 /// </summary>
-public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb)
+public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb, bool partsOnly = false)
 {
     private const int OneVcpuMemoryMb = 1769;
     private static readonly ZipMethod[] Methods = [ZipMethod.Deflate, ZipMethod.Zstd, ZipMethod.Auto, ZipMethod.Store];
@@ -49,7 +50,7 @@ public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb)
         // 1. The bundles, packed with each method from the same tree.
         var packed = new Dictionary<(BundleShape, ZipMethod), GeneratedBundle>();
         var packLines = new List<string>();
-        foreach (var shape in new[] { BundleShape.NodeModules, BundleShape.BinaryHeavy })
+        foreach (var shape in partsOnly ? Array.Empty<BundleShape>() : [BundleShape.NodeModules, BundleShape.BinaryHeavy])
         {
             var source = await generator.GetOrCreateAsync(shape, options.SizeMb, cancellationToken).ConfigureAwait(false);
             var tree = await TreeOfAsync(source, cancellationToken).ConfigureAwait(false);
@@ -67,7 +68,7 @@ public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb)
         }
 
         var mid = await generator.GetOrCreateAsync(BundleShape.NodeModules, midSizeMb, cancellationToken).ConfigureAwait(false);
-        var largest = packed.Values.Max(b => b.UnpackedBytes);
+        var largest = packed.Values.Select(b => b.UnpackedBytes).DefaultIfEmpty(mid.UnpackedBytes).Max();
         await using var scratch = await ScratchFilesystem.CreateAsync(Math.Max(2L << 30, largest * 3), cancellationToken).ConfigureAwait(false);
         await using var nginx = await NginxServer.StartAsync(bundleDirectory, BenchmarkRun.LambdaLikeRateMib, cancellationToken).ConfigureAwait(false);
         await using var link = S3LikeLink.Start(nginx.UncappedPort, options.LinkRateMib * 1048576L, TimeSpan.FromMilliseconds(options.LinkLatencyMs));
@@ -81,72 +82,14 @@ public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb)
         report.AppendLine("# Compression methods and mid-size part sizes (tests/Benchmarks `methods`)");
         report.AppendLine();
         report.AppendLine(string.Create(c, $"Machine: {machine.Cores} cores, {machine.Cpu}, {machine.Memory}, {machine.Kernel}, {machine.Runtime}; load average at start {machine.LoadAverage}."));
-        report.AppendLine(string.Create(c, $"Command: `dotnet run -c Release --project tests/Benchmarks -- methods --runs {options.Runs} --size-mb {options.SizeMb} --mid-size-mb {midSizeMb} --memory-mb {options.MemoryMb}`; median of {options.Runs} interleaved runs; dedicated tmpfs: {(scratch.IsDedicated ? "yes" : "no")}."));
+        report.AppendLine(string.Create(c, $"Command: `dotnet run -c Release --project tests/Benchmarks -- methods --runs {options.Runs} --size-mb {options.SizeMb} --mid-size-mb {midSizeMb} --memory-mb {options.MemoryMb}{(partsOnly ? " --parts-only" : "")}`; median of {options.Runs} interleaved runs; dedicated tmpfs: {(scratch.IsDedicated ? "yes" : "no")}."));
         report.AppendLine();
-        report.AppendLine("## Packed bundles (`pack --method`, in-process, same tree)");
-        report.AppendLine();
-        report.AppendLine("| Bundle | Method | Zip | Pack time |");
-        report.AppendLine("|---|---|---:|---:|");
-        packLines.ForEach(l => report.AppendLine(l));
-
-        // 2. Cold publish behind the S3-like link, per method, at 2 vCPU and at 1 vCPU.
-        report.AppendLine();
-        report.AppendLine(string.Create(c, $"## Cold publish behind the S3-like link ({options.LinkRateMib} MiB/s per connection, {options.LinkLatencyMs} ms first byte), start → register"));
-        report.AppendLine();
-        report.AppendLine("| Bundle | vCPU | Method | Median | ÷ deflate | Peak RSS | Peak /tmp ÷ unpacked | CPU |");
-        report.AppendLine("|---|---|---|---:|---:|---:|---:|---:|");
         var targets = new List<string>();
-        foreach (var (vcpu, memory, cpus) in new[] { (2, options.MemoryMb, (string?)null), (1, OneVcpuMemoryMb, "0") })
-        {
-            var runner = new ExtensionRunner(binary, scratch, memory, cpuList: cpus);
-            foreach (var shape in new[] { BundleShape.NodeModules, BundleShape.BinaryHeavy })
-            {
-                var samples = await InterleaveAsync(
-                    Methods.Select(m => (Name(m), (Func<Task<RunSample>>)(() => runner.RunColdAsync(packed[(shape, m)], S3Like(packed[(shape, m)]), none, cancellationToken)))).ToList(),
-                    $"{Label(shape)} {vcpu} vCPU S3-like",
-                    cancellationToken).ConfigureAwait(false);
-                failed |= samples.Values.Any(s => s.Any(x => x.Error is not null));
-                var deflate = MedianMs(samples[Name(ZipMethod.Deflate)]);
-                foreach (var method in Methods)
-                {
-                    var runs = samples[Name(method)];
-                    var median = MedianMs(runs);
-                    report.AppendLine(string.Create(c, $"| {Label(shape)} | {vcpu} | {Name(method)} | {Ms(median)} | {Ratio(median, deflate)} | {Mib(Median.Of(runs.Select(r => r.PeakRssBytes)))} MiB | {Ratio(Median.Of(runs.Select(r => r.PeakTmpBytes)), packed[(shape, method)].UnpackedBytes)} | {Ms(Median.Of(runs.Where(r => r.CpuMs is not null).Select(r => r.CpuMs!.Value)))} |"));
-                }
-
-                var limit = shape == BundleShape.BinaryHeavy ? 0.5 : 0.8;
-                var ratio = MedianMs(samples[Name(ZipMethod.Zstd)]) / deflate;
-                targets.Add(string.Create(c, $"| {Label(shape)}, {vcpu} vCPU, S3-like link: zstd ÷ deflate ≤ {limit} | {ratio:0.00} | {(ratio <= limit ? "met" : "missed")} |"));
-            }
-        }
-
-        // 3. binary-heavy uncapped at 2 vCPU against a local ZipFile extraction of the deflate zip.
         var two = new ExtensionRunner(binary, scratch, options.MemoryMb);
-        var naive = new NaiveRunner(scratch);
-        var heavyDeflate = packed[(BundleShape.BinaryHeavy, ZipMethod.Deflate)];
-        var heavyZstd = packed[(BundleShape.BinaryHeavy, ZipMethod.Zstd)];
-        var uncapped = await InterleaveAsync(
-            [
-                ("zstd", () => two.RunColdAsync(heavyZstd, Uncapped(heavyZstd), none, cancellationToken)),
-                ("deflate", () => two.RunColdAsync(heavyDeflate, Uncapped(heavyDeflate), none, cancellationToken)),
-                ("local ZipFile (deflate)", () => naive.RunAsync(Approach.LocalDotnetExtract, heavyDeflate, null, cancellationToken)),
-            ],
-            "binary-heavy 2 vCPU uncapped",
-            cancellationToken).ConfigureAwait(false);
-        failed |= uncapped.Values.Any(s => s.Any(x => x.Error is not null));
-        var local = MedianMs(uncapped["local ZipFile (deflate)"]);
-        report.AppendLine();
-        report.AppendLine("## binary-heavy from nginx uncapped, 2 vCPU, against a local `ZipFile.ExtractToDirectory` of the deflate zip");
-        report.AppendLine();
-        report.AppendLine("| Approach | Median | ÷ local ZipFile |");
-        report.AppendLine("|---|---:|---:|");
-        foreach (var (name, runs) in uncapped)
+        if (!partsOnly)
         {
-            report.AppendLine(string.Create(c, $"| {name} | {Ms(MedianMs(runs))} | {Ratio(MedianMs(runs), local)} |"));
+            failed |= await MethodsAsync(packed, packLines, binary, scratch, S3Like, Uncapped, report, targets, cancellationToken).ConfigureAwait(false);
         }
-
-        var uncappedRatio = MedianMs(uncapped["zstd"]) / local;
-        targets.Add(string.Create(c, $"| binary-heavy uncapped, 2 vCPU: zstd ≤ 1.0 × local ZipFile of the deflate zip | {uncappedRatio:0.00} | {(uncappedRatio <= 1.0 ? "met" : "missed")} |"));
 
         // 4. The part-size rule on the mid-size bundle, every link model.
         report.AppendLine();
@@ -197,6 +140,88 @@ public sealed class MethodsRun(BenchmarkOptions options, int midSizeMb)
         await File.WriteAllTextAsync(options.OutputPath, markdown, cancellationToken).ConfigureAwait(false);
         Console.WriteLine($"written {options.OutputPath}");
         return failed ? 1 : 0;
+    }
+
+    /// <summary>Steps 2 and 3: each method behind the S3-like link at 2 and 1 vCPU, and binary-heavy uncapped against a local extraction; true when a run failed.</summary>
+    private async Task<bool> MethodsAsync(
+        Dictionary<(BundleShape, ZipMethod), GeneratedBundle> packed,
+        List<string> packLines,
+        string binary,
+        ScratchFilesystem scratch,
+        Func<GeneratedBundle, string> s3Like,
+        Func<GeneratedBundle, string> uncappedUri,
+        StringBuilder report,
+        List<string> targets,
+        CancellationToken cancellationToken)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var none = new Dictionary<string, string>();
+        var failed = false;
+        report.AppendLine("## Packed bundles (`pack --method`, in-process, same tree)");
+        report.AppendLine();
+        report.AppendLine("| Bundle | Method | Zip | Pack time |");
+        report.AppendLine("|---|---|---:|---:|");
+        packLines.ForEach(l => report.AppendLine(l));
+
+        // 2. Cold publish behind the S3-like link, per method, at 2 vCPU and at 1 vCPU.
+        report.AppendLine();
+        report.AppendLine(string.Create(c, $"## Cold publish behind the S3-like link ({options.LinkRateMib} MiB/s per connection, {options.LinkLatencyMs} ms first byte), start → register"));
+        report.AppendLine();
+        report.AppendLine("| Bundle | vCPU | Method | Median | ÷ deflate | Peak RSS | Peak /tmp ÷ unpacked | CPU |");
+        report.AppendLine("|---|---|---|---:|---:|---:|---:|---:|");
+        foreach (var (vcpu, memory, cpus) in new[] { (2, options.MemoryMb, (string?)null), (1, OneVcpuMemoryMb, "0") })
+        {
+            var runner = new ExtensionRunner(binary, scratch, memory, cpuList: cpus);
+            foreach (var shape in new[] { BundleShape.NodeModules, BundleShape.BinaryHeavy })
+            {
+                var samples = await InterleaveAsync(
+                    Methods.Select(m => (Name(m), (Func<Task<RunSample>>)(() => runner.RunColdAsync(packed[(shape, m)], s3Like(packed[(shape, m)]), none, cancellationToken)))).ToList(),
+                    $"{Label(shape)} {vcpu} vCPU S3-like",
+                    cancellationToken).ConfigureAwait(false);
+                failed |= samples.Values.Any(s => s.Any(x => x.Error is not null));
+                var deflate = MedianMs(samples[Name(ZipMethod.Deflate)]);
+                foreach (var method in Methods)
+                {
+                    var runs = samples[Name(method)];
+                    var median = MedianMs(runs);
+                    report.AppendLine(string.Create(c, $"| {Label(shape)} | {vcpu} | {Name(method)} | {Ms(median)} | {Ratio(median, deflate)} | {Mib(Median.Of(runs.Select(r => r.PeakRssBytes)))} MiB | {Ratio(Median.Of(runs.Select(r => r.PeakTmpBytes)), packed[(shape, method)].UnpackedBytes)} | {Ms(Median.Of(runs.Where(r => r.CpuMs is not null).Select(r => r.CpuMs!.Value)))} |"));
+                }
+
+                var limit = shape == BundleShape.BinaryHeavy ? 0.5 : 0.8;
+                var ratio = MedianMs(samples[Name(ZipMethod.Zstd)]) / deflate;
+                targets.Add(string.Create(c, $"| {Label(shape)}, {vcpu} vCPU, S3-like link: zstd ÷ deflate ≤ {limit} | {ratio:0.00} | {(ratio <= limit ? "met" : "missed")} |"));
+            }
+        }
+
+        // 3. binary-heavy uncapped at 2 vCPU against a local ZipFile extraction of the deflate zip.
+        var two = new ExtensionRunner(binary, scratch, options.MemoryMb);
+        var naive = new NaiveRunner(scratch);
+        var heavyDeflate = packed[(BundleShape.BinaryHeavy, ZipMethod.Deflate)];
+        var heavyZstd = packed[(BundleShape.BinaryHeavy, ZipMethod.Zstd)];
+        var uncapped = await InterleaveAsync(
+            [
+                ("zstd", () => two.RunColdAsync(heavyZstd, uncappedUri(heavyZstd), none, cancellationToken)),
+                ("deflate", () => two.RunColdAsync(heavyDeflate, uncappedUri(heavyDeflate), none, cancellationToken)),
+                ("local ZipFile (deflate)", () => naive.RunAsync(Approach.LocalDotnetExtract, heavyDeflate, null, cancellationToken)),
+            ],
+            "binary-heavy 2 vCPU uncapped",
+            cancellationToken).ConfigureAwait(false);
+        failed |= uncapped.Values.Any(s => s.Any(x => x.Error is not null));
+        var local = MedianMs(uncapped["local ZipFile (deflate)"]);
+        report.AppendLine();
+        report.AppendLine("## binary-heavy from nginx uncapped, 2 vCPU, against a local `ZipFile.ExtractToDirectory` of the deflate zip");
+        report.AppendLine();
+        report.AppendLine("| Approach | Median | ÷ local ZipFile |");
+        report.AppendLine("|---|---:|---:|");
+        foreach (var (name, runs) in uncapped)
+        {
+            report.AppendLine(string.Create(c, $"| {name} | {Ms(MedianMs(runs))} | {Ratio(MedianMs(runs), local)} |"));
+        }
+
+        var uncappedRatio = MedianMs(uncapped["zstd"]) / local;
+        targets.Add(string.Create(c, $"| binary-heavy uncapped, 2 vCPU: zstd ≤ 1.0 × local ZipFile of the deflate zip | {uncappedRatio:0.00} | {(uncappedRatio <= 1.0 ? "met" : "missed")} |"));
+
+        return failed;
     }
 
     /// <summary>Each case once per run, the order rotated every run so load drift falls on all alike; one unmeasured warm-up of each first.</summary>

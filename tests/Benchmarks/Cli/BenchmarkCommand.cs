@@ -141,9 +141,10 @@ public sealed class BenchmarkCommand
         var midSizeMb = new Option<int>("--mid-size-mb") { Description = "Unpacked size of the mid-size node_modules bundle for the part-size comparison, MiB (150: about 56 MiB of zip).", DefaultValueFactory = _ => 150 };
         var runs = new Option<int>("--runs") { Description = "Interleaved runs per case; medians are reported.", DefaultValueFactory = _ => 5 };
         var output = new Option<string?>("--output") { Description = "Markdown report (default artifacts/bench/results-methods.md)." };
+        var partsOnly = new Option<bool>("--parts-only") { Description = "Only the part-size comparison on the mid-size bundle." };
         var command = new Command("methods", "pack --method zstd, auto, store against deflate at 2 and 1 vCPU behind the S3-like link, binary-heavy uncapped against a local ZipFile extract, and automatic against 4 MiB parts on a mid-size bundle.")
         {
-            sizeMb, midSizeMb, runs, output, _memoryMb, _seed, _extension, _linkRateMib, _linkLatencyMs,
+            sizeMb, midSizeMb, runs, output, partsOnly, _memoryMb, _seed, _extension, _linkRateMib, _linkLatencyMs,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -162,7 +163,7 @@ public sealed class BenchmarkCommand
                 PrepareOnly: false,
                 LinkRateMib: Math.Clamp(parse.GetValue(_linkRateMib), 1, 100_000),
                 LinkLatencyMs: Math.Clamp(parse.GetValue(_linkLatencyMs), 0, 10_000));
-            return new MethodsRun(options, Math.Max(1, parse.GetValue(midSizeMb))).RunAsync(cancellationToken);
+            return new MethodsRun(options, Math.Max(1, parse.GetValue(midSizeMb)), parse.GetValue(partsOnly)).RunAsync(cancellationToken);
         });
         return command;
     }

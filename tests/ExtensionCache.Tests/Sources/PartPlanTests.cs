@@ -11,8 +11,8 @@ public sealed class PartPlanTests
     [InlineData(8, 2)]
     [InlineData(16, 4)]    // up to 2 parts per request in flight: still 4 MiB, so all 4 connections work
     [InlineData(32, 8)]
-    [InlineData(64, 9)]    // 4 MiB first, then 8 MiB: 2 parts per request in flight
-    [InlineData(500, 32)]  // 4 MiB first, then 16 MiB: 32 GETs where 4 MiB parts took 125
+    [InlineData(64, 10)]   // a first wave of 4 × 4 MiB, then 8 MiB: 2 parts per request in flight
+    [InlineData(500, 35)]  // a first wave of 4 × 4 MiB, then 16 MiB: 35 GETs where 4 MiB parts took 125
     public void Automatic_parts_grow_with_the_object_once_it_fills_two_parts_per_request_in_flight(int megabytes, int parts)
     {
         var plan = new PartPlan((long)megabytes * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
@@ -22,12 +22,11 @@ public sealed class PartPlanTests
     }
 
     [Fact]
-    public void A_large_object_starts_with_a_small_part_then_parts_of_up_to_16_MiB()
+    public void A_large_object_starts_with_one_small_part_per_request_in_flight_then_parts_of_up_to_16_MiB()
     {
         var plan = new PartPlan(300L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
-        Assert.Equal(4 * MiB, plan.Length(0));
-        Assert.Equal(16 * MiB, plan.Length(1));
+        Assert.Equal([4 * MiB, 4 * MiB, 4 * MiB, 4 * MiB, 16 * MiB], Enumerable.Range(0, 5).Select(plan.Length));
         Assert.Equal(16 * MiB, plan.MaxPartLength);
     }
 
@@ -36,10 +35,20 @@ public sealed class PartPlanTests
     {
         var plan = new PartPlan(112L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
-        // 112 MiB over 4 × 2 parts: 14 MiB each after the 4 MiB first part.
-        Assert.Equal(4 * MiB, plan.Length(0));
-        Assert.Equal(14 * MiB, plan.Length(1));
+        // 112 MiB over 4 × 2 parts: 14 MiB each after the first wave of 4 MiB parts.
+        Assert.Equal([4 * MiB, 4 * MiB, 4 * MiB, 4 * MiB, 14 * MiB], Enumerable.Range(0, 5).Select(plan.Length));
         Assert.True(plan.Count >= 8, $"{plan.Count} parts");
+    }
+
+    [Fact]
+    public void A_mid_size_object_has_its_first_wave_whole_before_the_larger_parts_behind_it()
+    {
+        // The 57 MB zip of the part-size benchmark at 2 vCPU: 4 requests in flight.
+        var plan = new PartPlan(57L * 1000 * 1000, PartPlan.Automatic, concurrency: 4, tailBytes: 65_536);
+
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Equal(4 * MiB, plan.Length(i)));
+        Assert.All(Enumerable.Range(4, plan.Count - 5), i => Assert.Equal(7 * MiB, plan.Length(i)));
+        AssertContiguous(plan, plan.RangedEnd);
     }
 
     [Fact]
