@@ -72,7 +72,8 @@ public sealed class EntryWriterPool : IAsyncDisposable
 
         // A pool of this extraction's own, so its buffers become garbage with it (see ParallelRangeStream).
         _buffers = ArrayPool<byte>.Create(MaxBufferedEntryBytes, capacity + workers);
-        _frames = ArrayPool<byte>.Create(ZipZstdDecoder.MaxFrameBufferBytes, (2 * workers) + 4);
+        // Frames in flight, and one decoded frame per worker, reused rather than allocated per frame.
+        _frames = ArrayPool<byte>.Create(ZipZstdDecoder.MaxFrameBufferBytes, ZipZstdDecoder.PiecesInFlight(workers) + workers + 2);
         _workers = new Task[workers];
         for (var i = 0; i < workers; i++)
         {

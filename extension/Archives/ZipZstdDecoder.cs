@@ -32,7 +32,7 @@ public sealed record ZstdPiece(string Entry, StagedFile File, byte[] Frame, int 
 /// known without decoding, since a frame's header states its decoded size and its block headers its length. A frame
 /// that states a size of at most <see cref="MaxPieceBytes"/> is handed whole to a pool worker, which decodes it and
 /// writes it at its offset in the file while the reader goes on (pieces in flight bounded by
-/// <see cref="PieceBudget"/>); any other frame is decoded by the reader as its blocks arrive. The pieces' CRC-32
+/// <see cref="PiecesInFlight"/> and <see cref="PieceBudget"/>); any other frame is decoded by the reader as its blocks arrive. The pieces' CRC-32
 /// values are combined in order (<see cref="Crc32Combine"/>), so the entry's CRC-32 is checked exactly. This is how
 /// <c>pack</c>'s multi-frame entries (independent frames and a seek table, zstd's seekable format) unpack on every
 /// core; a single-frame entry from any other tool decodes on the reader, like deflate.</item>
@@ -52,10 +52,12 @@ public static class ZipZstdDecoder
 
     /// <summary>
     /// The memory the pieces of one entry may hold at once, compressed and decoded bytes together: two 4 MiB frames
-    /// per worker plus one (more than enough to keep every worker busy with 1 MiB frames); a single frame larger than
-    /// the budget still goes alone.
+    /// per worker plus one; a single frame larger than the budget still goes alone.
     /// </summary>
     public static long PieceBudget(int workers) => ((2L * workers) + 1) * MaxPieceBytes;
+
+    /// <summary>Pieces of one entry queued or being decoded at once: two per worker keep every worker busy while the reader reads the next.</summary>
+    public static int PiecesInFlight(int workers) => 2 * workers;
 
     /// <summary>The most compressed bytes a frame that decodes to <paramref name="decoded"/> bytes may take: zstd's compress bound, a block's slack, header and checksum.</summary>
     public static int MaxFrameBytes(int decoded) => decoded + (decoded >> 8) + ZstdFrame.MaxBlockBytes + 64;
@@ -203,6 +205,7 @@ public static class ZipZstdDecoder
         private readonly List<ZstdFrameSizes> _frames = [];
         private readonly Queue<(ZstdPiece Piece, long Reserved)> _pending = new();
         private readonly long _budget = PieceBudget(pool.Workers);
+        private readonly int _maxPieces = PiecesInFlight(pool.Workers);
         private long _inFlight;
         private long _assigned;
         private Decompressor? _inline;
@@ -360,7 +363,7 @@ public static class ZipZstdDecoder
 
                 // Within the budget: wait for the oldest pieces first (they finish roughly in order).
                 var reserved = (long)length + decodedLength;
-                while (_pending.Count > 0 && _inFlight + reserved > _budget)
+                while (_pending.Count > 0 && (_inFlight + reserved > _budget || _pending.Count >= _maxPieces))
                 {
                     await FinishOldestAsync().ConfigureAwait(false);
                 }

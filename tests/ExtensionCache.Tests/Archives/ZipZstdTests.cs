@@ -279,8 +279,9 @@ public sealed class ZipZstdTests : IDisposable
     [Fact]
     public void The_pieces_in_flight_stay_within_the_documented_budget()
     {
-        // Two 4 MiB frames per worker plus one: enough to keep every worker on 1 MiB frames, bounded whatever the frames.
+        // Two pieces per worker, and at most two 4 MiB frames per worker plus one: bounded whatever the frames.
         Assert.Equal(5L * ZipZstdDecoder.MaxPieceBytes, ZipZstdDecoder.PieceBudget(2));
+        Assert.Equal(4, ZipZstdDecoder.PiecesInFlight(2));
         Assert.True(ZipZstdDecoder.MaxFrameBytes(MiB) < 2 * MiB);
         Assert.True(ZipZstdDecoder.MaxFrameBytes(ZipZstdDecoder.MaxPieceBytes) <= ZipZstdDecoder.MaxFrameBufferBytes);
     }
