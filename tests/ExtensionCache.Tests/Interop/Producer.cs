@@ -14,9 +14,10 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
     private const string Gz = "-czf \"$O\" .";
 
     // Zip method 93: unzip 6.0 cannot extract it, and bsdtar (libarchive 3.6.2 here) stops with "Truncated zstd file
-    // body" on a highly compressible single frame (the interop tree's sparse file), so 7-Zip is the reference.
+    // body" on a highly compressible single frame (the interop tree's sparse file), so 7-Zip is the reference (-snld:
+    // it otherwise skips links with "..", which stay inside the bundle here).
     // Debian's python3 has python3-zstandard.
-    private const string SevenZip = "7z x -snl -y \"$O\" > /dev/null";
+    private const string SevenZip = "7z x -snl -snld -y \"$O\" > /dev/null";
     private const string PyZstd = "/usr/bin/python3 \"$P/py_zip_zstd.py\" \"$O\" ";
 
     public static IReadOnlyList<Producer> All { get; } =
