@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ExtensionCache.Extension.Sources;
 using ExtensionCache.Tests.Fixtures;
 using ExtensionCache.Tests.Lambda;
 using ExtensionCache.Tests.Lifecycle;
@@ -55,7 +56,8 @@ public sealed class HerdTests
             // Ready = the first next (register comes after the bundle is published in before-register mode).
             var ready = await Task.WhenAll(apis.Select(async api =>
             {
-                await api.WaitForAsync("/event/next", TimeSpan.FromSeconds(120));
+                // The extension's own INIT limit decides (it reports init/error past it), not the test's patience.
+                await api.WaitForAsync("/event/next", FetchDeadline.ManagedInstancesInitLimit + Generous.Wait);
                 return api.Requests.Select(r => r.Path).ToList();
             }));
 

@@ -24,8 +24,7 @@ public sealed class CacheHarness : IDisposable
         Canary = Temp.Combine("canary.txt");
         File.WriteAllText(Canary, CanaryText);
         Limits = limits ?? new CacheLimits(MaxUnpackedBytes: 1L << 30, MaxEntries: 10_000, Concurrency: 4, PartSizeBytes: 64 * 1024);
-        var deadline = fetchDeadline is { } budget ? new FetchDeadline(TimeProvider.System, budget, $"a test deadline of {budget.TotalSeconds:0.#} s") : null;
-        Cache = new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System, deadline);
+        Cache = NewCache(fetchDeadline);
     }
 
     public TempDirectory Temp { get; } = new();
@@ -38,7 +37,13 @@ public sealed class CacheHarness : IDisposable
 
     public TestLog Log { get; } = new();
 
-    public BundleCache Cache { get; }
+    public BundleCache Cache { get; private set; }
+
+    /// <summary>
+    /// A new cache over the same root (as a new INIT would start) whose requests may be retried only until
+    /// <paramref name="budget"/> from now: what the test did before (publishing an earlier version) uses none of it.
+    /// </summary>
+    public void StartFetchDeadline(TimeSpan budget) => Cache = NewCache(budget);
 
     /// <summary>A spec for <paramref name="source"/>, its location typed by the extension's own parser.</summary>
     public static BundleSpec Spec(string name, Uri source, BundleFormat format, string? sha256 = null)
@@ -119,6 +124,12 @@ public sealed class CacheHarness : IDisposable
     {
         _sources.Dispose();
         Temp.Dispose();
+    }
+
+    private BundleCache NewCache(TimeSpan? fetchDeadline)
+    {
+        var deadline = fetchDeadline is { } budget ? new FetchDeadline(TimeProvider.System, budget, $"a test deadline of {budget.TotalSeconds:0.#} s") : null;
+        return new BundleCache(Root, Limits, Log.Log, _sources, TimeProvider.System, deadline);
     }
 
     private static string Extension(BundleFormat format) => format switch
