@@ -98,7 +98,9 @@ public sealed class KillAndResetTests : IAsyncLifetime
         await extension.SignalAsync("CONT");
 
         // Thawed, the extension must notice the stalled part and ask for it again; only then is the server let go.
-        Assert.True(await Poll.UntilAsync(() => _server.Requests > requestsWhenFrozen), "the thawed extension never asked for the stalled part again");
+        Assert.True(
+            await Poll.UntilAsync(() => _server.Requests > requestsWhenFrozen),
+            $"the thawed extension never asked for the stalled part again; its output:\n{string.Join('\n', extension.Output)}");
 
         _server.HoldFromOffset = long.MaxValue;
         _server.Release();
@@ -127,5 +129,10 @@ public sealed class KillAndResetTests : IAsyncLifetime
         ["EXTENSION_CACHE_BUNDLES"] = $"deps={_server.ObjectUri}#format=tar.gz",
         ["EXTENSION_CACHE_PART_SIZE_MB"] = "1",
         ["EXTENSION_CACHE_CONCURRENCY"] = "1",
+
+        // The Managed Instances INIT limit (130 s), the only thing this changes here: with the on-demand 10 s, a
+        // busy machine's slow start plus the 6 s freeze would end the held download at the extension's own INIT
+        // deadline, and the test would race that deadline instead of acting at the held part.
+        ["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances",
     };
 }
