@@ -27,9 +27,9 @@ public sealed class FailureTests
     public async Task Extension_crashing_during_an_invoke_fails_it_and_resets_the_sandbox()
     {
         using var sandbox = new TestSandbox();
-        // The handler outlasts the extension's failure: the answer is returned as soon as the runtime posts it, so
-        // a runtime that answered first would make the caller's result a success (as on Lambda).
-        sandbox.Extension("crasher", Scripts.Extension(onInvoke: "exit 3")).Runtime(Scripts.Runtime(handler: "sleep 20"));
+        // The handler never answers, so the extension's failure ends the invoke: the answer is returned as soon as
+        // the runtime posts it, so a runtime that answered first would make the caller's result a success (as on Lambda).
+        sandbox.Extension("crasher", Scripts.Extension(onInvoke: "exit 3")).Runtime(Scripts.Runtime(handler: "sleep infinity"));
 
         var result = await EmulatorProcess.RunAsync(sandbox.Args("--invoke", "{}"));
 
@@ -58,7 +58,7 @@ public sealed class FailureTests
     {
         using var sandbox = new TestSandbox();
         sandbox.Extension("failing", Scripts.Extension(onInvoke: ReportError.Replace("__KIND__", "exit", StringComparison.Ordinal).Replace("__TYPE__", "Extension.Broken", StringComparison.Ordinal)))
-            .Runtime(Scripts.Runtime(handler: "sleep 20")); // outlasts the extension's failure, as above
+            .Runtime(Scripts.Runtime(handler: "sleep infinity")); // never answers, as above
 
         var result = await EmulatorProcess.RunAsync(sandbox.Args("--invoke", "{}"));
 

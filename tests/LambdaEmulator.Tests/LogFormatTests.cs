@@ -11,6 +11,8 @@ public sealed partial class LogFormatTests
     public async Task Platform_lines_have_the_cloudwatch_format_and_process_lines_are_interleaved()
     {
         using var sandbox = new TestSandbox();
+        // The big invoke holds 80 MB in bash: about 1 s of work idle, 4 s on a busy machine, well inside the
+        // harness's generous function timeout (Lambda's 3 s default would make this a test of the machine's speed).
         sandbox.Extension("ext", Scripts.Extension(onInvoke: "echo \"[ext] working\"; echo \"[ext] to stderr\" >&2"))
             .Runtime(Scripts.Runtime(init: "echo \"[runtime] init\"", handler: """
                 echo "[runtime] handling $EVENT"

@@ -55,9 +55,9 @@ public sealed class ManagedInstancesTests
     {
         using var sandbox = new TestSandbox();
         sandbox.Runtime(WorkerRuntime.Script(4));
-        await using var emulator = EmulatorProcess.Start(sandbox.Args("--managed-instances", "--concurrency", "4", "--timeout", "60", "--port", "0"));
-        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(90) };
+        await using var emulator = EmulatorProcess.Start(sandbox.Args("--managed-instances", "--concurrency", "4", "--port", "0"));
+        var port = await emulator.ServePortAsync(Generous.Wait);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Generous.Run };
 
         var answers = await Task.WhenAll(Enumerable.Range(1, 100).Select(async n =>
         {
@@ -84,7 +84,7 @@ public sealed class ManagedInstancesTests
         Assert.InRange(mostAtOnce, 2, 4);
         foreach (var (_, header, _) in answers)
         {
-            await emulator.Stdout.WaitForAsync(l => l.StartsWith($"REPORT RequestId: {header} ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"REPORT of {header}");
+            await emulator.Stdout.WaitForAsync(l => l.StartsWith($"REPORT RequestId: {header} ", StringComparison.Ordinal), Generous.Wait, $"REPORT of {header}");
         }
 
         Assert.Equal(100, emulator.Stdout.Lines.Count(l => l.StartsWith("START ", StringComparison.Ordinal)));
@@ -102,12 +102,12 @@ public sealed class ManagedInstancesTests
                 """))
             .Runtime(Scripts.Runtime());
         await using var emulator = EmulatorProcess.Start(sandbox.Args("--managed-instances", "--port", "0", "--env", $"COUNTER={counter}"));
-        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
+        var port = await emulator.ServePortAsync(Generous.Wait);
         var pids = new[]
         {
-            await emulator.SandboxPidAsync("ext", TimeSpan.FromSeconds(5)),
-            await emulator.SandboxPidAsync("runtime", TimeSpan.FromSeconds(5)),
-            int.Parse((await emulator.Stdout.WaitForAsync(l => l.StartsWith("[ext] loop pid ", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "loop pid"))["[ext] loop pid ".Length..], CultureInfo.InvariantCulture),
+            await emulator.SandboxPidAsync("ext", Generous.Wait),
+            await emulator.SandboxPidAsync("runtime", Generous.Wait),
+            int.Parse((await emulator.Stdout.WaitForAsync(l => l.StartsWith("[ext] loop pid ", StringComparison.Ordinal), Generous.Wait, "loop pid"))["[ext] loop pid ".Length..], CultureInfo.InvariantCulture),
         };
 
         // Watch every process's scheduler state for the whole run: a freeze would show as 'T' (stopped).
@@ -136,8 +136,9 @@ public sealed class ManagedInstancesTests
         }
 
         // Between invokes the background loop goes on (on demand it would be frozen here).
+        Assert.True(await Poll.UntilAsync(() => File.Exists(counter)), "the background loop never wrote its counter");
         var first = long.Parse(await File.ReadAllTextAsync(counter), CultureInfo.InvariantCulture);
-        var advanced = await ProcState.WaitForAsync(pids[0], _ => long.Parse(File.ReadAllText(counter), CultureInfo.InvariantCulture) > first + 5, TimeSpan.FromSeconds(5));
+        var advanced = await Poll.UntilAsync(() => long.Parse(File.ReadAllText(counter), CultureInfo.InvariantCulture) > first + 5);
         await watching.CancelAsync();
         await watcher;
 
@@ -192,7 +193,7 @@ public sealed class ManagedInstancesTests
         Assert.True(result.ExitCode == 0, result.Transcript);
         Assert.Contains("[ext] schema 2022-12-13 400", result.Stdout);
         Assert.Contains("[ext] schema 2025-01-29 200", result.Stdout);
-        var report = await receiver.Events.WaitForAsync(e => e.Contains("\"type\":\"platform.report\"", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "platform.report");
+        var report = await receiver.Events.WaitForAsync(e => e.Contains("\"type\":\"platform.report\"", StringComparison.Ordinal), Generous.Wait, "platform.report");
         Assert.Contains("\"initializationType\":\"lambda-managed-instances\"", string.Join('\n', receiver.Events.Lines), StringComparison.Ordinal);
         Assert.DoesNotContain(receiver.Events.Lines, e => e.Contains("\"type\":\"platform.runtimeDone\"", StringComparison.Ordinal));
         Assert.Contains("\"status\":\"success\"", report, StringComparison.Ordinal);
@@ -202,13 +203,14 @@ public sealed class ManagedInstancesTests
     public async Task A_timed_out_invoke_fails_alone_and_the_environment_goes_on()
     {
         using var sandbox = new TestSandbox();
-        sandbox.Runtime(WorkerRuntime.Script(2, handler: """if [[ "$EVENT" == *hang* ]]; then sleep 30; fi"""));
+        sandbox.Runtime(WorkerRuntime.Script(2, handler: TimedOutInvoke.HangHandler));
 
         var result = await EmulatorProcess.RunAsync(sandbox.Args(
-            "--managed-instances", "--concurrency", "2", "--timeout", "1", "--invoke", "\"hang\"", "--invoke", "\"fine\"", "--invoke", "\"fine\""));
+            "--managed-instances", "--concurrency", "2", "--timeout", TimedOutInvoke.Argument,
+            "--invoke", "\"hang\"", "--invoke", "\"fine\"", "--invoke", "\"fine\""));
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains(result.Stdout, l => l.EndsWith("Task timed out after 1.00 seconds", StringComparison.Ordinal));
+        Assert.Contains(result.Stdout, l => l.EndsWith($"Task timed out after {TimedOutInvoke.Seconds} seconds", StringComparison.Ordinal));
         Assert.Contains("Sandbox.Timedout", Assert.Single(result.Matching("ERROR ")), StringComparison.Ordinal);
         Assert.Equal(2, result.Matching("RESPONSE ").Count(l => l.EndsWith("\"event\":\"fine\"}", StringComparison.Ordinal)));
         Assert.Single(result.Matching("INIT_START "));

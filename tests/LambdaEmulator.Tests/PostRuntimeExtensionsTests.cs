@@ -23,21 +23,21 @@ public sealed partial class PostRuntimeExtensionsTests
                 echo "[slow] done"
                 """))
             .Runtime(Scripts.Runtime());
-        await using var emulator = EmulatorProcess.Start(sandbox.Args("--timeout", "30", "--port", "0", "--env", $"GATE={gate}"));
-        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
+        await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", "0", "--env", $"GATE={gate}"));
+        var port = await emulator.ServePortAsync(Generous.Wait);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         using var response = await http.PostAsync(new Uri("/2015-03-31/functions/function/invocations", UriKind.Relative), new StringContent("{\"k\":1}"));
         var answered = DateTimeOffset.UtcNow;
         Assert.Equal("{\"echo\":{\"k\":1}}", await response.Content.ReadAsStringAsync());
         var requestId = Assert.Single(response.Headers.GetValues("X-Amzn-RequestId"));
-        await emulator.Stdout.WaitForAsync(l => l == "[slow] waiting for the gate", TimeSpan.FromSeconds(5), "the extension at work");
+        await emulator.Stdout.WaitForAsync(l => l == "[slow] waiting for the gate", Generous.Wait, "the extension at work");
         Assert.DoesNotContain("[slow] done", emulator.Stdout.Lines);
         Assert.DoesNotContain(emulator.Stdout.Lines, l => l.StartsWith($"REPORT RequestId: {requestId}", StringComparison.Ordinal));
 
         await File.WriteAllTextAsync(gate, "");
         var opened = DateTimeOffset.UtcNow;
-        var report = await emulator.Stdout.WaitForAsync(l => l.StartsWith($"REPORT RequestId: {requestId} ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "REPORT");
+        var report = await emulator.Stdout.WaitForAsync(l => l.StartsWith($"REPORT RequestId: {requestId} ", StringComparison.Ordinal), Generous.Wait, "REPORT");
 
         // The extension was still working from before the answer reached the test until the gate opened.
         var post = double.Parse(PostRuntime().Match(report).Groups[1].Value, CultureInfo.InvariantCulture);

@@ -32,7 +32,8 @@ public sealed class SandboxHostNameTests
     private const string StartListenerAndSubscribe = """
         OPT="${LAMBDA_EMULATOR_OPT:-/opt}"; TMP="${TMPDIR:-/tmp}"
         python3 "$OPT/listener.py" "$LISTENER_PORT" 2> "$TMP/listener.err" &
-        for i in $(seq 200); do [ -f "$TMP/received.jsonl.ready" ] && break; sleep 0.05; done
+        # python3 starts in well under a second, even on a busy machine; 30 s, still inside INIT's limit, is generous.
+        for i in $(seq 600); do [ -f "$TMP/received.jsonl.ready" ] && break; sleep 0.05; done
         echo "[ext] listener: $(cat "$TMP/listener.err")"
         CODE=$(curl -sS -o "$TMP/subscribe-body" -w '%{http_code}' -X PUT "http://${AWS_LAMBDA_RUNTIME_API}/2022-07-01/telemetry" -H "Lambda-Extension-Identifier: $ID" -d "{\"schemaVersion\":\"2022-12-13\",\"types\":[\"function\"],\"buffering\":{\"maxItems\":1000,\"maxBytes\":262144,\"timeoutMs\":25},\"destination\":{\"protocol\":\"HTTP\",\"URI\":\"http://sandbox.localdomain:$LISTENER_PORT/telemetry\"}}")
         echo "[ext] subscribe $CODE $(cat "$TMP/subscribe-body")"

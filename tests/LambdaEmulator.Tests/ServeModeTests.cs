@@ -15,7 +15,7 @@ public sealed class ServeModeTests
             continue
             """));
         await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", "0"));
-        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
+        var port = await emulator.ServePortAsync(Generous.Wait);
         using var http = new HttpClient();
 
         using var response = await http.PostAsync(
@@ -25,6 +25,6 @@ public sealed class ServeModeTests
         Assert.Equal("Unhandled", Assert.Single(response.Headers.GetValues("X-Amz-Function-Error")));
         Assert.Equal("""{"errorMessage":"boom","errorType":"Function.Failed"}""", await response.Content.ReadAsStringAsync());
         var requestId = Assert.Single(response.Headers.GetValues("X-Amzn-RequestId"));
-        await emulator.Stdout.WaitForAsync(l => l.StartsWith($"ERROR RequestId: {requestId} ", StringComparison.Ordinal), TimeSpan.FromSeconds(5), "ERROR line");
+        await emulator.Stdout.WaitForAsync(l => l.StartsWith($"ERROR RequestId: {requestId} ", StringComparison.Ordinal), Generous.Wait, "ERROR line");
     }
 }

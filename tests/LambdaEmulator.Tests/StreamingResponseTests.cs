@@ -52,7 +52,7 @@ public sealed class StreamingResponseTests
         using var sandbox = new TestSandbox();
         sandbox.Runtime(StreamingRuntime);
         await using var emulator = EmulatorProcess.Start(sandbox.Args("--port", "0"));
-        var port = await emulator.ServePortAsync(TimeSpan.FromSeconds(20));
+        var port = await emulator.ServePortAsync(Generous.Wait);
         using var http = new HttpClient();
 
         using var response = await http.PostAsync(

@@ -26,12 +26,12 @@ public sealed class TelemetryTests
                 if [[ "$EVENT" == *two* ]]; then while [ ! -f "$GATE" ]; do sleep 0.02; done; fi
                 """));
         await using var emulator = EmulatorProcess.Start(sandbox.Args(
-            "--timeout", "20", "--env", $"TELEMETRY_PORT={receiver.Port}", "--env", "MAX_ITEMS=1000", "--env", $"GATE={gate}",
+            "--env", $"TELEMETRY_PORT={receiver.Port}", "--env", "MAX_ITEMS=1000", "--env", $"GATE={gate}",
             "--invoke", "\"one\"", "--invoke", "\"two\""));
 
-        var report = await receiver.Events.WaitForAsync(e => e.Contains("\"type\":\"platform.report\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "platform.report");
+        var report = await receiver.Events.WaitForAsync(e => e.Contains("\"type\":\"platform.report\"", StringComparison.Ordinal), Generous.Wait, "platform.report");
         await File.WriteAllTextAsync(gate, "");
-        var result = await emulator.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var result = await emulator.WaitForExitAsync(Generous.Wait);
 
         Assert.True(result.ExitCode == 0, result.Transcript);
         Assert.Contains(result.Stdout, l => l.StartsWith("[ext] subscribe 200 ", StringComparison.Ordinal));

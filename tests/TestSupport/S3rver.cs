@@ -29,7 +29,8 @@ public sealed partial class S3rver : IAsyncDisposable
     public const string SecretKey = "S3RVER";
     public const string Region = "us-east-1";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    // node and s3rver start in about a second, several with every core busy: only a server that never listens reaches this.
+    private static readonly TimeSpan StartTimeout = Generous.Wait;
     private readonly TempDirectory _data;
     private readonly ProcessStartInfo _start;
     private readonly ConcurrentQueue<string> _requests = new();

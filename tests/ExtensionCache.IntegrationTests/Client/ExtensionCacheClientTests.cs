@@ -26,7 +26,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
         WriteStatus("deps", $$"""{"name":"deps","status":"ready","path":"{{root.Combine("deps")}}","reused":true}""");
 
-        var path = await client.WaitForBundleAsync("deps", TimeSpan.FromSeconds(5));
+        var path = await client.WaitForBundleAsync("deps", Generous.Wait);
 
         Assert.Equal(root.Combine("deps"), path);
         Assert.True(client.ReadStatus("deps")!.Reused);
@@ -37,7 +37,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
     {
         // The status folder does not exist yet, as in overlap mode before the extension gets to it.
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
-        var waiting = client.WaitForBundleAsync("deps", TimeSpan.FromSeconds(10));
+        var waiting = client.WaitForBundleAsync("deps", Generous.Wait);
         Assert.False(waiting.IsCompleted);
 
         WriteStatus("deps", $$"""{"name":"deps","status":"ready","path":"{{root.Combine("deps")}}"}""");
@@ -51,7 +51,7 @@ public sealed class ExtensionCacheClientTests : IDisposable
         var client = new ExtensionCacheClient(new BundleLocator(root.Path));
         WriteStatus("deps", """{"name":"deps","status":"failed","errorType":"Extension.DownloadFailed","errorMessage":"NoSuchKey"}""");
 
-        var error = await Assert.ThrowsAsync<BundleFailedException>(() => client.WaitForBundleAsync("deps", TimeSpan.FromSeconds(5)));
+        var error = await Assert.ThrowsAsync<BundleFailedException>(() => client.WaitForBundleAsync("deps", Generous.Wait));
 
         Assert.Equal("deps", error.BundleName);
         Assert.Contains("'deps'", error.Message, StringComparison.Ordinal);

@@ -67,6 +67,6 @@ public sealed class Arm64LayerTests(LayerFixture layer, S3ServerFixture s3, ITes
         }
 
         Output.WriteLine($"$ {fileName} {string.Join(' ', arguments)}");
-        return await ChildProcess.RunAsync(startInfo, TimeSpan.FromMinutes(8));
+        return await ChildProcess.RunAsync(startInfo, Generous.Build);
     }
 }

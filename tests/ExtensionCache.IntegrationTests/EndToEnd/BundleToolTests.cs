@@ -27,7 +27,7 @@ public sealed class BundleToolTests(LayerFixture layer, S3ServerFixture s3, ITes
             info.Environment[name] = value;
         }
 
-        var publish = await ChildProcess.RunAsync(info, TimeSpan.FromMinutes(3));
+        var publish = await ChildProcess.RunAsync(info, Generous.Run);
         publish.EnsureSucceeded();
         var entry = publish.Lines.Single(l => l.StartsWith("EXTENSION_CACHE_BUNDLES=", StringComparison.Ordinal))["EXTENSION_CACHE_BUNDLES=".Length..];
         var tmp = NewTmp("tool");

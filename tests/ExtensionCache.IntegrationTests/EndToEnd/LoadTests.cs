@@ -100,7 +100,7 @@ public sealed class LoadTests(LayerFixture layer, S3ServerFixture s3, ITestOutpu
             }
 
             warmTime += warm.Elapsed;
-            var reportAt = await emulator.WaitForLineAsync(l => ReportLine.IsReportFor(l, last.RequestId), 0, TimeSpan.FromSeconds(30));
+            var reportAt = await emulator.WaitForLineAsync(l => ReportLine.IsReportFor(l, last.RequestId), 0, Generous.Wait);
             var report = ReportLine.Parse(emulator.Lines[reportAt]);
             environments.Add(new EnvironmentFigures(
                 environment, pid, descriptors, emulatorFiles, report.MaxMemoryUsedMb, snapshot, BundleChanges.Contains(environment)));

@@ -86,7 +86,7 @@ public sealed class ManagedInstancesTests(LayerFixture layer, S3ServerFixture s3
 
         // Every invoke is reported; the extension never ran another fetch, staging folder or version.
         var last = answers[^1].RequestId;
-        await emulator.WaitForLineAsync(l => ReportLine.IsReportFor(l, last), 0, TimeSpan.FromSeconds(30));
+        await emulator.WaitForLineAsync(l => ReportLine.IsReportFor(l, last), 0, Generous.Wait);
         var lines = emulator.Lines;
         Assert.Equal(Invokes + 1, lines.Count(l => l.StartsWith("REPORT RequestId: ", StringComparison.Ordinal)));
         Assert.Single(lines, l => l.StartsWith(EmulatorResult.ExtensionPrefix + " fetching", StringComparison.Ordinal));
@@ -107,7 +107,6 @@ public sealed class ManagedInstancesTests(LayerFixture layer, S3ServerFixture s3
         Function = WorkerProcessesRuntime.Write(Work.Combine($"function-{Guid.NewGuid():N}"), "sample", workers),
         TmpDirectory = tmp,
         Environment = BundleEnvironment($"sample={bundle.Uri}", extra),
-        TimeoutSeconds = 30,
         Options = ["--managed-instances", "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture)],
     };
 

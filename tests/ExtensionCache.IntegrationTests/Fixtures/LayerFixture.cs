@@ -10,8 +10,6 @@ namespace ExtensionCache.IntegrationTests.Fixtures;
 /// </summary>
 public sealed class LayerFixture : IAsyncLifetime
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
-
     public string LayerZip { get; } = RepositoryLayout.Current.LayerZip;
 
     /// <summary>What build-layer.ps1 printed (its checks), for tests that assert on it.</summary>
@@ -39,7 +37,7 @@ public sealed class LayerFixture : IAsyncLifetime
             startInfo.ArgumentList.Add(argument);
         }
 
-        var result = await ChildProcess.RunAsync(startInfo, BuildTimeout);
+        var result = await ChildProcess.RunAsync(startInfo, Generous.Build);
         return result.ExitCode == 0
             ? result
             : throw new InvalidOperationException(

@@ -6,15 +6,14 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 /// <summary>Runs <c>dotnet LambdaEmulator.dll</c> in one-shot mode and collects what it printed.</summary>
 public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper output)
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
-
     public async Task<EmulatorResult> RunAsync(EmulatorRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var startInfo = new ProcessStartInfo("dotnet") { WorkingDirectory = layout.Root };
         var args = startInfo.ArgumentList;
-        // The invokes take milliseconds; a generous function timeout keeps a loaded CI machine from failing them.
-        EmulatorArguments.AddSandbox(args, layout, request.Layers, request.Function, request.TmpDirectory, 10, null, request.Environment);
+        // INIT and the invokes take seconds at most; generous limits keep a busy machine from failing them.
+        EmulatorArguments.AddSandbox(
+            args, layout, request.Layers, request.Function, request.TmpDirectory, Generous.FunctionTimeoutSeconds, Generous.InitTimeoutSeconds, request.Environment);
         foreach (var payload in request.Invokes)
         {
             args.Add("--invoke");
@@ -41,7 +40,7 @@ public sealed class EmulatorRunner(RepositoryLayout layout, ITestOutputHelper ou
         EmulatorArguments.AddRuntime(args, request.RuntimeCommand);
 
         output.WriteLine($"$ dotnet {string.Join(' ', args)}");
-        var result = await ChildProcess.RunAsync(startInfo, RunTimeout, output.WriteLine);
+        var result = await ChildProcess.RunAsync(startInfo, Generous.Run, output.WriteLine);
         output.WriteLine($"(exit {result.ExitCode} after {result.Elapsed.TotalMilliseconds:0} ms)");
         return new EmulatorResult(result);
     }

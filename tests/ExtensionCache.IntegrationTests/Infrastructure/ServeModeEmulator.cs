@@ -15,13 +15,15 @@ namespace ExtensionCache.IntegrationTests.Infrastructure;
 public sealed partial class ServeModeEmulator : IAsyncDisposable
 {
     private const string ServingMarker = "serving invokes on http://127.0.0.1:";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    // Serving starts after the first INIT, which has its own (generous) limit: this only catches an emulator that hangs.
+    private static readonly TimeSpan StartTimeout = Generous.Run;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
     private static readonly string[] QuietPrefixes = ["START RequestId:", "END RequestId:", "REPORT RequestId:", "RESPONSE RequestId:"];
 
     private readonly Process _process;
     private readonly ITestOutputHelper _output;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(120) };
+    // An answer may wait for a free slot, then for an INIT retried under the function timeout: the emulator's limits decide.
+    private readonly HttpClient _http = new() { Timeout = Generous.Run };
     private readonly List<string> _lines = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _echo = true;

@@ -11,11 +11,17 @@ public sealed record ServeModeRequest
 
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
-    /// <summary><c>--timeout</c>: the function timeout, which also bounds an INIT retried inside an invoke.</summary>
-    public double TimeoutSeconds { get; init; } = 10;
+    /// <summary>
+    /// <c>--timeout</c>: the function timeout, which also bounds an INIT retried inside an invoke;
+    /// <see cref="Generous.FunctionTimeoutSeconds"/> unless the test is about it.
+    /// </summary>
+    public double TimeoutSeconds { get; init; } = Generous.FunctionTimeoutSeconds;
 
-    /// <summary><c>--init-timeout</c>; null keeps the emulator's default (10 s, as Lambda on demand).</summary>
-    public double? InitTimeoutSeconds { get; init; }
+    /// <summary>
+    /// <c>--init-timeout</c>: <see cref="Generous.InitTimeoutSeconds"/> unless the test is about it; null keeps the
+    /// emulator's default (10 s, as Lambda on demand).
+    /// </summary>
+    public double? InitTimeoutSeconds { get; init; } = Generous.InitTimeoutSeconds;
 
     /// <summary>More emulator options, e.g. <c>--managed-instances</c>, <c>--concurrency 8</c>.</summary>
     public IReadOnlyList<string> Options { get; init; } = [];

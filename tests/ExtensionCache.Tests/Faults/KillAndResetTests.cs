@@ -43,12 +43,12 @@ public sealed class KillAndResetTests : IAsyncLifetime
         _server.HoldFromOffset = PartBytes;
         await using (var killed = ExtensionProcess.Start(Environment()))
         {
-            await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+            await _server.Holding.WaitAsync(Generous.Wait);
             await WaitForStagedFileAsync();
             Assert.False(Path.Exists(Published), "published while the download was still held");
 
             await killed.SignalAsync("KILL");
-            await killed.WaitForExitAsync(TimeSpan.FromSeconds(5));
+            await killed.WaitForExitAsync();
         }
 
         Assert.False(Path.Exists(Published), "a killed INIT left a published path");
@@ -57,7 +57,7 @@ public sealed class KillAndResetTests : IAsyncLifetime
         _server.HoldFromOffset = long.MaxValue;
         _server.Release();
         await using var second = ExtensionProcess.Start(Environment());
-        await _api.WaitForAsync("/event/next", TimeSpan.FromSeconds(30));
+        await _api.WaitForAsync("/event/next");
 
         for (var i = 0; i < Payloads.Length; i++)
         {
@@ -66,7 +66,7 @@ public sealed class KillAndResetTests : IAsyncLifetime
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
         _api.EnqueueShutdown();
-        Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await second.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
     }
 
     [Fact]
@@ -74,11 +74,11 @@ public sealed class KillAndResetTests : IAsyncLifetime
     {
         _server.HoldFromOffset = PartBytes;
         await using var extension = ExtensionProcess.Start(Environment());
-        await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        await _server.Holding.WaitAsync(Generous.Wait);
         await WaitForStagedFileAsync();
 
         await extension.SignalAsync("TERM");
-        await extension.WaitForExitAsync(TimeSpan.FromSeconds(2));
+        await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget);
 
         Assert.False(Path.Exists(Published));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
@@ -89,7 +89,7 @@ public sealed class KillAndResetTests : IAsyncLifetime
     {
         _server.HoldFromOffset = PartBytes;
         await using var extension = ExtensionProcess.Start(Environment());
-        await _server.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        await _server.Holding.WaitAsync(Generous.Wait);
 
         await extension.SignalAsync("STOP");
         var requestsWhenFrozen = _server.Requests;
@@ -99,19 +99,14 @@ public sealed class KillAndResetTests : IAsyncLifetime
         await extension.SignalAsync("CONT");
 
         // Thawed, the extension must notice the stalled part and ask for it again; only then is the server let go.
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-        using (var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20)))
-        {
-            while (_server.Requests <= requestsWhenFrozen)
-            {
-                await tick.WaitForNextTickAsync(timeout.Token);
-            }
-        }
+        Assert.True(
+            await Poll.UntilAsync(() => _server.Requests > requestsWhenFrozen),
+            $"the thawed extension never asked for the stalled part again; its output:\n{string.Join('\n', extension.Output)}");
 
         _server.HoldFromOffset = long.MaxValue;
         _server.Release();
 
-        await _api.WaitForAsync("/event/next", TimeSpan.FromSeconds(30));
+        await _api.WaitForAsync("/event/next");
         for (var i = 0; i < Payloads.Length; i++)
         {
             Assert.Equal(Payloads[i], await File.ReadAllBytesAsync(Path.Join(Published, "lib", $"part{i}.bin")));
@@ -119,19 +114,14 @@ public sealed class KillAndResetTests : IAsyncLifetime
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Staging));
         _api.EnqueueShutdown();
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
     }
 
     /// <summary>The first part was served; wait (on the file system, bounded) until the extractor has written into staging.</summary>
-    private async Task WaitForStagedFileAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while (!(Directory.Exists(Staging) && Directory.EnumerateFiles(Staging, "*", SearchOption.AllDirectories).Any()))
-        {
-            await tick.WaitForNextTickAsync(timeout.Token);
-        }
-    }
+    private async Task WaitForStagedFileAsync() =>
+        Assert.True(
+            await Poll.UntilAsync(() => Directory.Exists(Staging) && Directory.EnumerateFiles(Staging, "*", SearchOption.AllDirectories).Any()),
+            "the extension wrote nothing into staging from the part it was served");
 
     private Dictionary<string, string> Environment() => new()
     {

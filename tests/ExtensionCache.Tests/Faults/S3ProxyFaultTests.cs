@@ -30,6 +30,7 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
 
     // The extension's retry policy as BundleCache builds it: 5 attempts for errors other than throttling, 100 ms base delay doubling, jitter in [cap/2, cap].
     private static readonly RetryPolicy ExtensionRetry = new(TimeProvider.System);
+
     private static readonly byte[] V1Payload = RandomNumberGenerator.GetBytes(300_000);
     private static readonly byte[] V2Payload = RandomNumberGenerator.GetBytes(300_000);
     private static readonly byte[] V1Zip = CacheHarness.VersionedBundle(V1Payload, "v1");

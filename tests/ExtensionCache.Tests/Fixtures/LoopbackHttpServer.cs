@@ -51,8 +51,11 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Range start offsets whose first request is never answered (a stalled connection).</summary>
     public ISet<long> StallOnceAtOffsets { get; } = new HashSet<long>();
 
-    /// <summary>When set, each ranged body is sent in five pieces with this pause between them (slow but moving).</summary>
+    /// <summary>When set, each ranged body is sent in <see cref="TricklePieces"/> pieces with this pause between them (slow but moving).</summary>
     public TimeSpan TrickleDelay { get; set; }
+
+    /// <summary>How many pieces a trickled body is sent in (five unless set).</summary>
+    public int TricklePieces { get; set; } = 5;
 
     /// <summary>Delay before each ranged body, so concurrent requests overlap observably.</summary>
     public TimeSpan Latency { get; set; }
@@ -198,7 +201,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
             if (TrickleDelay > TimeSpan.Zero)
             {
-                var piece = (length + 4) / 5;
+                var piece = (length + TricklePieces - 1) / TricklePieces;
                 for (var sent = 0; sent < length; sent += piece)
                 {
                     await response.Body.WriteAsync(content.AsMemory((int)start + sent, Math.Min(piece, length - sent)));

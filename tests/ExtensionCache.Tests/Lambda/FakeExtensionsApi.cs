@@ -14,6 +14,13 @@ public sealed class FakeExtensionsApi : IAsyncDisposable
 {
     public const string Identifier = "0f4a3a6e-0000-4000-8000-000000000001";
 
+    /// <summary>
+    /// Lambda's SHUTDOWN budget for extensions (the event's deadline): an extension still running after it is
+    /// killed. A limit the tests hold the extension to, after SHUTDOWN or SIGTERM: the work in it (return from next,
+    /// cancel a held request, delete a staging folder, exit) takes milliseconds even on a busy machine.
+    /// </summary>
+    public static readonly TimeSpan ShutdownBudget = TimeSpan.FromMilliseconds(2_000);
+
     private readonly LoopbackHttpHost host;
     private readonly Channel<string> events = Channel.CreateUnbounded<string>();
     private readonly Channel<RecordedRequest> received = Channel.CreateUnbounded<RecordedRequest>();
@@ -42,12 +49,12 @@ public sealed class FakeExtensionsApi : IAsyncDisposable
     public void Enqueue(string eventJson) => events.Writer.TryWrite(eventJson);
 
     public void EnqueueShutdown(string reason = "spindown") =>
-        Enqueue($$"""{"eventType":"SHUTDOWN","shutdownReason":"{{reason}}","deadlineMs":{{DateTimeOffset.UtcNow.AddSeconds(2).ToUnixTimeMilliseconds()}}}""");
+        Enqueue($$"""{"eventType":"SHUTDOWN","shutdownReason":"{{reason}}","deadlineMs":{{DateTimeOffset.UtcNow.Add(ShutdownBudget).ToUnixTimeMilliseconds()}}}""");
 
-    /// <summary>Waits for the next request whose path ends with <paramref name="pathSuffix"/>.</summary>
+    /// <summary>Waits for the next request whose path ends with <paramref name="pathSuffix"/> (within <see cref="Generous.Wait"/> unless given).</summary>
     public async Task<RecordedRequest> WaitForAsync(string pathSuffix, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        using var cts = new CancellationTokenSource(timeout ?? Generous.Wait);
         while (true)
         {
             var request = await received.Reader.ReadAsync(cts.Token);

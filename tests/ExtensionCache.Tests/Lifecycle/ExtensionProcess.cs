@@ -46,10 +46,10 @@ public sealed class ExtensionProcess : IAsyncDisposable
         return new ExtensionProcess(start);
     }
 
-    /// <summary>Waits for a line containing <paramref name="text"/>, returning it.</summary>
+    /// <summary>Waits for a line containing <paramref name="text"/> (within <see cref="Generous.Wait"/> unless given), returning it.</summary>
     public async Task<string> WaitForLineAsync(string text, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        using var cts = new CancellationTokenSource(timeout ?? Generous.Wait);
         try
         {
             while (true)
@@ -67,9 +67,10 @@ public sealed class ExtensionProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the exit (within <see cref="Generous.Wait"/> unless given: a test of a limit passes it) and returns the exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        if (!await process.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(30)))
+        if (!await process.WaitForExitAsync(timeout ?? Generous.Wait))
         {
             throw new TimeoutException($"the extension did not exit; output so far:\n{string.Join('\n', output)}");
         }

@@ -89,7 +89,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
         Assert.Equal("hello from the bundle", await File.ReadAllTextAsync(Path.Combine(Root, "deps", "lib", "hello.txt")));
 
         api.EnqueueShutdown("spindown");
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
         Assert.Contains(extension.Output, l => l.StartsWith("[extension-cache] shutdown reason=spindown", StringComparison.Ordinal));
         Assert.Equal("""{"events":["SHUTDOWN"]}""", api.Requests[0].Body);
     }
@@ -121,7 +121,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
         Assert.Contains("mode=overlap", await extension.WaitForLineAsync("registered"), StringComparison.Ordinal);
 
         api.EnqueueShutdown("timeout");
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
         Assert.Contains("failed", await File.ReadAllTextAsync(Path.Combine(Root, ".status", "bad.json")), StringComparison.Ordinal);
 
         api.EnqueueShutdown();
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
 
         await extension.SignalAsync("TERM");
 
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
         Assert.Contains(extension.Output, l => l.Contains("stopped reason=sigterm", StringComparison.Ordinal));
     }
 
@@ -188,7 +188,7 @@ public sealed class ExtensionProcessTests : IAsyncLifetime
         await api.WaitForAsync("/event/next");
         api.EnqueueShutdown("failure");
 
-        Assert.Equal(0, await extension.WaitForExitAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(0, await extension.WaitForExitAsync(FakeExtensionsApi.ShutdownBudget));
         var messages = extension.Output.Where(l => !l.StartsWith("{\"_aws\"", StringComparison.Ordinal)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("message").GetString()).ToList();
         Assert.Contains("unknown event ignored", messages);
         Assert.Equal("shutdown", messages[^1]);

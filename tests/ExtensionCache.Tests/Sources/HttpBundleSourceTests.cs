@@ -67,7 +67,7 @@ public sealed class HttpBundleSourceTests
     [Fact]
     public async Task A_503_is_throttling_retried_past_the_attempt_count_until_the_budget_ends()
     {
-        using var server = new LoopbackHttpServer([1, 2, 3]) { StatusOverride = HttpStatusCode.ServiceUnavailable };
+        using var server = new LoopbackHttpServer([1, 2, 3]);
         using var http = new HttpClient();
         var source = new HttpBundleSource(http, server.ObjectUri, "http://127.0.0.1/bundle.zip");
         var budget = FetchBudget.ForRefreshCheck(new SandboxClock(TimeProvider.System), TimeSpan.FromSeconds(1.5));

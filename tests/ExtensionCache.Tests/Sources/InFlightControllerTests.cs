@@ -75,10 +75,10 @@ public sealed class InFlightControllerTests
         controller.Released();
         Assert.False(first.IsCompleted);
         controller.Released();
-        await first.WaitAsync(TimeSpan.FromSeconds(5));
+        await first.WaitAsync(Generous.Wait);
         Assert.False(second.IsCompleted);
         controller.Released();
-        await second.WaitAsync(TimeSpan.FromSeconds(5));
+        await second.WaitAsync(Generous.Wait);
         Assert.Equal(2, controller.InFlight);
     }
 
@@ -98,6 +98,6 @@ public sealed class InFlightControllerTests
         controller.Released();
 
         Assert.Equal(0, controller.InFlight);
-        await controller.AcquireAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        await controller.AcquireAsync(CancellationToken.None).WaitAsync(Generous.Wait);
     }
 }

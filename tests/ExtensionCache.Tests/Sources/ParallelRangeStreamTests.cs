@@ -9,6 +9,10 @@ public sealed class ParallelRangeStreamTests
 {
     private static readonly RetryPolicy FastRetry = new(TimeProvider.System, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5);
 
+    // Shorter than the extension's 5 s so the stalled part costs the test less, and still far longer than any pause
+    // of a loopback part that is moving (a busy machine delays one by tens of milliseconds, rarely by a second).
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(2);
+
     [Theory]
     [InlineData(1_000, 1)]
     [InlineData(65_536, 3)]
@@ -161,7 +165,7 @@ public sealed class ParallelRangeStreamTests
         var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
 
-        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, TimeSpan.FromMilliseconds(500));
+        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, StallTimeout);
 
         Assert.Equal(content, bytes);
         Assert.Equal(1 + 3 + 1, server.Requests);
@@ -176,9 +180,10 @@ public sealed class ParallelRangeStreamTests
         var source = new HttpBundleSource(http, server.ObjectUri, "test");
         var info = await source.ProbeAsync(CancellationToken.None);
         server.TrickleDelay = TimeSpan.FromMilliseconds(150);
+        server.TricklePieces = 20;
 
-        // Each part takes ~750 ms in all, longer than the 400 ms stall timeout, but never pauses that long.
-        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, TimeSpan.FromMilliseconds(400));
+        // Each part takes ~3 s in all, longer than the stall timeout, but never pauses longer than 150 ms.
+        var (bytes, _) = await ReadAllAsync(source, info, 100_000, 2, StallTimeout);
 
         Assert.Equal(content, bytes);
         Assert.Equal(1 + 2, server.Requests);

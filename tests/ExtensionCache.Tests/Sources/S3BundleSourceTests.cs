@@ -82,13 +82,9 @@ public sealed class S3BundleSourceTests
             harness.Dispose();
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (EstablishedSocketsTo(port).Overlaps(opened) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.False(EstablishedSocketsTo(port).Overlaps(opened), "a connection of the extension's S3 client is still open after the factory was disposed");
+        Assert.True(
+            await Poll.UntilAsync(() => !EstablishedSocketsTo(port).Overlaps(opened)),
+            "a connection of the extension's S3 client is still open after the factory was disposed");
     }
 
     /// <summary>Inodes of this process's TCP sockets in state ESTABLISHED to 127.0.0.1:<paramref name="port"/>.</summary>

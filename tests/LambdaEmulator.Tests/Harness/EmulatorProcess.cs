@@ -7,7 +7,11 @@ namespace LambdaEmulator.Tests.Harness;
 /// <summary>
 /// The real emulator (dotnet LambdaEmulator.dll) as a <see cref="ChildProcess"/>. Disposing stops it gracefully
 /// (SIGTERM), then SIGKILLs it and every sandbox process group it reported starting, so no test leaves processes
-/// behind.
+/// behind. Unless a test names its own <c>--timeout</c> or <c>--init-timeout</c>, the run gets
+/// <see cref="Generous.FunctionTimeoutSeconds"/> and <see cref="Generous.InitTimeoutSeconds"/>: Lambda's 3 s and 10 s
+/// are for real functions, and the tests' bash + curl scripts on a busy machine must not run into them by accident.
+/// A test about a limit passes it (<c>InvokeTests</c>, <c>InitTests</c>), or keeps the emulator's defaults with
+/// <c>generousLimits: false</c>.
 /// </summary>
 internal sealed partial class EmulatorProcess : IAsyncDisposable
 {
@@ -23,14 +27,14 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
 
     public static string EmulatorDll => Path.Combine(AppContext.BaseDirectory, "LambdaEmulator.dll");
 
-    public static EmulatorProcess Start(IEnumerable<string> arguments) =>
-        new(ChildProcess.Info("dotnet", [EmulatorDll, .. arguments]));
+    public static EmulatorProcess Start(IEnumerable<string> arguments, bool generousLimits = true) =>
+        new(ChildProcess.Info("dotnet", [EmulatorDll, .. generousLimits ? WithGenerousLimits([.. arguments]) : arguments]));
 
-    /// <summary>Runs a one-shot emulator to its end.</summary>
-    public static async Task<EmulatorResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null)
+    /// <summary>Runs a one-shot emulator to its end (killed, and the test failed, after <see cref="Generous.Run"/>).</summary>
+    public static async Task<EmulatorResult> RunAsync(IEnumerable<string> arguments, bool generousLimits = true)
     {
-        await using var emulator = Start(arguments);
-        return await emulator.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        await using var emulator = Start(arguments, generousLimits);
+        return await emulator.WaitForExitAsync(Generous.Run);
     }
 
     public async Task<EmulatorResult> WaitForExitAsync(TimeSpan timeout)
@@ -42,6 +46,28 @@ internal sealed partial class EmulatorProcess : IAsyncDisposable
         }
 
         return new EmulatorResult(_process.ExitCode, Stdout.Lines, Stderr.Lines);
+    }
+
+    /// <summary>The arguments with the generous limits in front, each unless the test's own options (before <c>--</c>) name it.</summary>
+    internal static IEnumerable<string> WithGenerousLimits(IReadOnlyList<string> arguments)
+    {
+        var options = arguments.TakeWhile(a => a != "--").ToList();
+        if (!options.Contains("--timeout"))
+        {
+            yield return "--timeout";
+            yield return Generous.FunctionTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (!options.Contains("--init-timeout"))
+        {
+            yield return "--init-timeout";
+            yield return Generous.InitTimeoutSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (var argument in arguments)
+        {
+            yield return argument;
+        }
     }
 
     public void Terminate() => ProcessSignals.Send(_process.Id, ProcessSignals.SigTerm);

@@ -9,20 +9,6 @@ internal static class ProcState
         return stat[stat.LastIndexOf(')') + 2];
     }
 
-    /// <summary>Polls (the kernel offers no notification for this) until the state matches or the timeout passes.</summary>
-    public static async Task<bool> WaitForAsync(int pid, Func<char, bool> match, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (match(Of(pid)))
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return match(Of(pid));
-    }
+    /// <summary>Polls (the kernel offers no notification for this) until the state matches, within <see cref="Generous.Wait"/>.</summary>
+    public static Task<bool> WaitForAsync(int pid, Func<char, bool> match) => Poll.UntilAsync(() => match(Of(pid)));
 }
