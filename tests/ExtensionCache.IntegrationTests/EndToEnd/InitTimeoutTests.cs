@@ -133,6 +133,7 @@ public sealed class InitTimeoutTests(LayerFixture layer, S3ServerFixture s3, ITe
         Function = Layout.SampleFunctionDirectory,
         TmpDirectory = tmp,
         TimeoutSeconds = functionTimeoutSeconds,
+        InitTimeoutSeconds = null, // Lambda's own 10 s: the limit these tests are about.
         Environment = BundleEnvironment($"sample={bundle.Uri}", ("AWS_ENDPOINT_URL_S3", proxy.Url.ToString().TrimEnd('/'))),
     };
 
