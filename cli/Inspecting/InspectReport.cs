@@ -1,7 +1,10 @@
 namespace ExtensionCache.Cli.Inspecting;
 
-/// <summary>One entry as <c>inspect</c> lists it.</summary>
-public sealed record InspectedEntry(string Name, string Kind, long Size);
+/// <summary>
+/// One entry as <c>inspect</c> lists it. A zip entry also has its compression method and stored size, and, for a zstd
+/// entry of a local archive, its frames (data frames, and whether a seek table follows them).
+/// </summary>
+public sealed record InspectedEntry(string Name, string Kind, long Size, string? Method = null, long? StoredSize = null, int? Frames = null, bool SeekTable = false);
 
 /// <summary>
 /// What <c>inspect</c> found: the entries (all of them, or the central directory's only over the network), the

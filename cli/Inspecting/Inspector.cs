@@ -40,7 +40,7 @@ public static class Inspector
         var local = spec.Location is FileLocation;
         if (spec.Format == BundleFormat.Zip)
         {
-            await ListZipAsync(source, info, retry, entries, refusals, ct).ConfigureAwait(false);
+            await ListZipAsync(source, info, retry, spec.Location is FileLocation, entries, refusals, ct).ConfigureAwait(false);
         }
         else
         {
@@ -138,7 +138,7 @@ public static class Inspector
         return specs[0];
     }
 
-    private static async Task ListZipAsync(IBundleSource source, SourceInfo info, RetryPolicy retry, List<InspectedEntry> entries, List<string> refusals, CancellationToken ct)
+    private static async Task ListZipAsync(IBundleSource source, SourceInfo info, RetryPolicy retry, bool local, List<InspectedEntry> entries, List<string> refusals, CancellationToken ct)
     {
         IReadOnlyList<ZipEntryRecord> records;
         try
@@ -155,7 +155,10 @@ public static class Inspector
         foreach (var record in records)
         {
             var kind = record.IsSymlink ? "symlink" : record.IsDirectory ? "directory" : "file";
-            entries.Add(new InspectedEntry(record.Name, kind, record.UncompressedSize));
+            var (frames, seekTable) = local && record.Method == ZipFieldLocations.Methods.Zstd && !record.IsEncrypted
+                ? await CountFramesAsync(source, info, record, ct).ConfigureAwait(false)
+                : (null, false);
+            entries.Add(new InspectedEntry(record.Name, kind, record.UncompressedSize, MethodOf(record.Method), record.CompressedSize, frames, seekTable));
             try
             {
                 var path = EntryPathPolicy.Normalize(record.Name);
@@ -164,9 +167,9 @@ public static class Inspector
                     throw new BundleException(FailureKind.BundleUnsupported, $"entry '{EntryPathPolicy.Display(record.Name)}' is encrypted, which is not supported");
                 }
 
-                if (record.Method is not ZipFieldLocations.Methods.Stored and not ZipFieldLocations.Methods.Deflate)
+                if (record.Method is not ZipFieldLocations.Methods.Stored and not ZipFieldLocations.Methods.Deflate and not ZipFieldLocations.Methods.Zstd)
                 {
-                    throw new BundleException(FailureKind.BundleUnsupported, $"entry '{EntryPathPolicy.Display(record.Name)}' uses compression method {record.Method}{MethodName(record.Method)}; only stored (0) and deflate (8) are supported");
+                    throw new BundleException(FailureKind.BundleUnsupported, $"entry '{EntryPathPolicy.Display(record.Name)}' uses compression method {record.Method}{ZipStreamExtractor.MethodName(record.Method)}; only stored (0), deflate (8) and zstd (93) are supported");
                 }
 
                 if (kind != "directory" && !seen.Add(path))
@@ -183,15 +186,42 @@ public static class Inspector
         CheckCaps(entries, refusals);
     }
 
-    private static string MethodName(ushort method) => method switch
+    private static string MethodOf(ushort method) => method switch
     {
-        9 => " (Deflate64)",
-        12 => " (bzip2)",
-        14 => " (LZMA)",
-        93 => " (zstd)",
-        95 => " (xz)",
-        _ => "",
+        ZipFieldLocations.Methods.Stored => "stored",
+        ZipFieldLocations.Methods.Deflate => "deflate",
+        ZipFieldLocations.Methods.Zstd => "zstd",
+        _ => $"method {method}{ZipStreamExtractor.MethodName(method)}",
     };
+
+    /// <summary>
+    /// The data frames of a zstd entry in a local archive, and whether a seek table follows them: its bytes walked
+    /// (headers only, no decoding). Null when they cannot be walked; the extraction reports why.
+    /// </summary>
+    private static async Task<(int? Frames, bool SeekTable)> CountFramesAsync(IBundleSource source, SourceInfo info, ZipEntryRecord record, CancellationToken ct)
+    {
+        try
+        {
+            var header = new byte[ZipFieldLocations.LocalFileHeader.Size];
+            await using (var head = await source.OpenRangeAsync(info, record.LocalHeaderOffset, header.Length, ct).ConfigureAwait(false))
+            {
+                await head.ReadExactlyAsync(header, ct).ConfigureAwait(false);
+            }
+
+            var dataOffset = record.LocalHeaderOffset + header.Length
+                + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(ZipFieldLocations.LocalFileHeader.NameLength))
+                + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(ZipFieldLocations.LocalFileHeader.ExtraLength));
+            var data = await source.OpenRangeAsync(info, dataOffset, record.CompressedSize, ct).ConfigureAwait(false);
+            await using var frames = new ZstdFrameInspector(data, requireChecksum: false, $"entry '{EntryPathPolicy.Display(record.Name)}'", checkSeekTable: true);
+            await frames.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+            await data.DisposeAsync().ConfigureAwait(false);
+            return (frames.DataFrames, frames.SawSeekTable);
+        }
+        catch (Exception ex) when (ex is BundleException or IOException)
+        {
+            return (null, false);
+        }
+    }
 
     private static async Task ListTarAsync(IBundleSource source, SourceInfo info, BundleSpec spec, List<InspectedEntry> entries, List<string> refusals, CancellationToken ct)
     {

@@ -11,7 +11,7 @@ public static class Packer
 {
     public const string SourceDateEpochVariable = "SOURCE_DATE_EPOCH";
 
-    public static async Task<IReadOnlyList<TreeEntry>> PackAsync(string folder, string output, BundleFormat format, long? mtime, CancellationToken ct)
+    public static async Task<IReadOnlyList<TreeEntry>> PackAsync(string folder, string output, BundleFormat format, long? mtime, CancellationToken ct, ZipMethod method = ZipMethod.Auto)
     {
         var entries = TreeScanner.Scan(folder);
         if (mtime is { } epoch)
@@ -33,7 +33,7 @@ public static class Packer
             {
                 if (format == BundleFormat.Zip)
                 {
-                    await ZipPacker.WriteAsync(entries, stream, ct).ConfigureAwait(false);
+                    await ZipPacker.WriteAsync(entries, stream, method, ct).ConfigureAwait(false);
                 }
                 else
                 {

@@ -23,7 +23,7 @@ public static class BundlePublisher
 {
     public const string Sha256MetadataKey = "sha256";
 
-    public static async Task<PublishResult> PublishAsync(string input, string destination, string name, string? format, long? mtime, CancellationToken ct)
+    public static async Task<PublishResult> PublishAsync(string input, string destination, string name, string? format, long? mtime, CancellationToken ct, ZipMethod method = ZipMethod.Auto)
     {
         if (BundleNameRule.Problem(name) is { } problem)
         {
@@ -41,7 +41,7 @@ public static class BundlePublisher
                 bundleFormat = Packer.FormatOf(format, "bundle.zip");
                 temporary = Directory.CreateTempSubdirectory("extension-cache-publish-").FullName;
                 archive = Path.Join(temporary, "bundle." + Packer.ExtensionOf(bundleFormat));
-                await Packer.PackAsync(input, archive, bundleFormat, mtime, ct).ConfigureAwait(false);
+                await Packer.PackAsync(input, archive, bundleFormat, mtime, ct, method).ConfigureAwait(false);
             }
             else if (File.Exists(input))
             {

@@ -2,8 +2,20 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Threading.Channels;
 using ExtensionCache.Extension.Failures;
+using ZstdSharp;
 
 namespace ExtensionCache.Extension.Archives;
+
+/// <summary>How a small file's bytes are stored in the archive.</summary>
+public enum EntryCodec
+{
+    Stored,
+    Deflate,
+    Zstd,
+}
+
+/// <summary>What a pool worker does: write one small file (<see cref="EntryWrite"/>), or decode one frame of a large zstd entry (<see cref="ZstdPiece"/>).</summary>
+public abstract record PoolWork;
 
 /// <summary>
 /// One small file of a bundle, claimed in the target and read whole into memory, waiting for a worker.
@@ -14,11 +26,11 @@ public sealed record EntryWrite(
     string Path,
     byte[] Data,
     int Length,
-    bool Deflated,
+    EntryCodec Codec,
     long DeclaredSize,
     uint? Crc32,
     UnixFileMode? Mode,
-    DateTimeOffset? Modified);
+    DateTimeOffset? Modified) : PoolWork;
 
 /// <summary>
 /// Writes small files on worker tasks while the archive reader moves on: the reader checks each entry and claims
@@ -26,7 +38,9 @@ public sealed record EntryWrite(
 /// writes and verifies it. On a bundle of many small files (node_modules) creating and writing files is the
 /// bottleneck, and it spreads across cores; a large entry is streamed by the reader itself, never buffered.
 /// Memory held is capped: at most <see cref="QueuedPerWorker"/> entries per worker of at most
-/// <see cref="MaxBufferedEntryBytes"/> each. The first failure stops every worker and is rethrown to the reader.
+/// <see cref="MaxBufferedEntryBytes"/> each. The same workers decode the frames of a large zstd entry in parallel
+/// (<see cref="ZipZstdDecoder"/>, whose own budget bounds the frames in flight); each worker keeps one zstd
+/// decoder for all it decodes. The first failure stops every worker and is rethrown to the reader.
 /// </summary>
 public sealed class EntryWriterPool : IAsyncDisposable
 {
@@ -36,9 +50,10 @@ public sealed class EntryWriterPool : IAsyncDisposable
     private const int QueuedPerWorker = 16;
 
     private readonly ExtractionTarget _target;
-    private readonly Channel<EntryWrite> _queue;
+    private readonly Channel<PoolWork> _queue;
     private readonly CancellationTokenSource _cts;
     private readonly ArrayPool<byte> _buffers;
+    private readonly ArrayPool<byte> _frames;
     private readonly Task[] _workers;
     private Exception? _failure;
 
@@ -48,7 +63,8 @@ public sealed class EntryWriterPool : IAsyncDisposable
         _target = target;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var capacity = workers * QueuedPerWorker;
-        _queue = Channel.CreateBounded<EntryWrite>(new BoundedChannelOptions(capacity)
+        Workers = workers;
+        _queue = Channel.CreateBounded<PoolWork>(new BoundedChannelOptions(capacity)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -56,12 +72,16 @@ public sealed class EntryWriterPool : IAsyncDisposable
 
         // A pool of this extraction's own, so its buffers become garbage with it (see ParallelRangeStream).
         _buffers = ArrayPool<byte>.Create(MaxBufferedEntryBytes, capacity + workers);
+        // Frames in flight, and one decoded frame per worker, reused rather than allocated per frame.
+        _frames = ArrayPool<byte>.Create(ZipZstdDecoder.MaxFrameBufferBytes, ZipZstdDecoder.PiecesInFlight(workers) + workers + 2);
         _workers = new Task[workers];
         for (var i = 0; i < workers; i++)
         {
             _workers[i] = Task.Run(RunAsync, CancellationToken.None);
         }
     }
+
+    public int Workers { get; }
 
     public static bool Fits(long storedSize) => storedSize <= MaxBufferedEntryBytes;
 
@@ -85,13 +105,39 @@ public sealed class EntryWriterPool : IAsyncDisposable
 
     public byte[] Rent(int length) => _buffers.Rent(length);
 
+    /// <summary>A buffer for a zstd frame or its decoded bytes, from a pool of this extraction's own; a worker returns it.</summary>
+    public byte[] RentFrame(int length) => _frames.Rent(length);
+
+    /// <summary>Gives back a frame buffer that was never queued.</summary>
+    public void ReturnFrame(byte[] buffer) => _frames.Return(buffer);
+
     /// <summary>Queues a claimed file, waiting while the queue is full; throws the first worker's failure.</summary>
-    public async ValueTask WriteAsync(EntryWrite write)
+    public ValueTask WriteAsync(EntryWrite write) => QueueAsync(write);
+
+    /// <summary>Queues one frame of a large zstd entry; <see cref="WaitAsync"/> gives its CRC-32 once it is written.</summary>
+    public ValueTask DecodeAsync(ZstdPiece piece) => QueueAsync(piece);
+
+    /// <summary>The CRC-32 of a queued piece once a worker has written it; throws the first worker's failure instead if there is one.</summary>
+    public async Task<uint> WaitAsync(ZstdPiece piece)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        try
+        {
+            return await piece.Written.WaitAsync(_cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_failure is not null)
+        {
+            ThrowIfFailed();
+            throw;
+        }
+    }
+
+    private async ValueTask QueueAsync(PoolWork work)
     {
         ThrowIfFailed();
         try
         {
-            await _queue.Writer.WriteAsync(write, _cts.Token).ConfigureAwait(false);
+            await _queue.Writer.WriteAsync(work, _cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_failure is not null)
         {
@@ -130,17 +176,30 @@ public sealed class EntryWriterPool : IAsyncDisposable
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A worker's failure is handed to the reader, which rethrows it.")]
     private async Task RunAsync()
     {
+        // One zstd decoder per worker, made on first use and reused for every file and frame it decodes.
+        Decompressor? zstd = null;
         try
         {
-            await foreach (var write in _queue.Reader.ReadAllAsync(_cts.Token).ConfigureAwait(false))
+            await foreach (var work in _queue.Reader.ReadAllAsync(_cts.Token).ConfigureAwait(false))
             {
-                try
+                switch (work)
                 {
-                    await WriteOneAsync(write).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _buffers.Return(write.Data);
+                    case EntryWrite write:
+                        try
+                        {
+                            await WriteOneAsync(write, write.Codec == EntryCodec.Zstd ? zstd ??= new Decompressor() : null).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            _buffers.Return(write.Data);
+                        }
+
+                        break;
+                    case ZstdPiece piece:
+                        ZipZstdDecoder.Decode(piece, zstd ??= new Decompressor(), _frames);
+                        break;
+                    default:
+                        throw new InvalidOperationException($"unknown pool work {work.GetType().Name}");
                 }
             }
         }
@@ -152,15 +211,26 @@ public sealed class EntryWriterPool : IAsyncDisposable
             Interlocked.CompareExchange(ref _failure, ex, null);
             await _cts.CancelAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            zstd?.Dispose();
+        }
     }
 
-    private async Task WriteOneAsync(EntryWrite write)
+    private async Task WriteOneAsync(EntryWrite write, Decompressor? zstd)
+    {
+        var (written, crc) = write.Codec == EntryCodec.Zstd
+            ? await ZipZstdDecoder.WriteSmallAsync(write, _target, zstd!, _frames, _cts.Token).ConfigureAwait(false)
+            : await WriteStoredOrDeflatedAsync(write).ConfigureAwait(false);
+        Verify(write.Entry, written, crc, write.DeclaredSize, write.Crc32);
+    }
+
+    private async Task<(long Written, uint Crc)> WriteStoredOrDeflatedAsync(EntryWrite write)
     {
         var stored = new MemoryStream(write.Data, 0, write.Length, writable: false);
-        await using var content = write.Deflated ? new DeflateStream(stored, CompressionMode.Decompress) : (Stream)stored;
-        var (written, crc) = await _target.WriteClaimedFileAsync(
+        await using var content = write.Codec == EntryCodec.Deflate ? new DeflateStream(stored, CompressionMode.Decompress) : (Stream)stored;
+        return await _target.WriteClaimedFileAsync(
             write.Entry, write.Path, content, write.DeclaredSize, write.Mode, write.Modified, _cts.Token).ConfigureAwait(false);
-        Verify(write.Entry, written, crc, write.DeclaredSize, write.Crc32);
     }
 
     /// <summary>A written file must have exactly its declared size and, where the format has one, its CRC-32.</summary>

@@ -109,6 +109,9 @@ public sealed class ExtractionTarget
         string entry, string path, Stream content, long? declaredSize, UnixFileMode? mode, DateTimeOffset? modified, CancellationToken ct) =>
         _writer.WriteFileAsync(entry, path, content, declaredSize, mode, modified, ct);
 
+    /// <summary>Opens a path already claimed for content written in pieces, at any offset, from any thread (see <see cref="StagedFile"/>).</summary>
+    public StagedFile OpenClaimedFile(string entry, string path, UnixFileMode? mode) => _writer.OpenFile(entry, path, mode);
+
     /// <summary>Applies directory modes last, so a read-only directory does not block its own children.</summary>
     public void Complete() => _writer.ApplyDirectoryModes(_directoryModes);
 

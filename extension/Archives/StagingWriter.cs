@@ -72,7 +72,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
         var buffer = _writeBuffers.Rent(WriteBufferBytes);
         try
         {
-            using var handle = OpenNew(entry, path);
+            using var file = OpenFile(entry, path, mode);
             while (true)
             {
                 var n = await content.ReadAsync(buffer, ct).ConfigureAwait(false);
@@ -86,30 +86,12 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
                     throw CorruptArchive.Entry(entry, $"it unpacks to more than its declared {declared} bytes");
                 }
 
-                caps.CountBytes(entry, n);
                 crc.Append(buffer.AsSpan(0, n));
-                try
-                {
-                    RandomAccess.Write(handle, buffer.AsSpan(0, n), written);
-                }
-                catch (IOException ex) when (DiskFull.Is(ex))
-                {
-                    throw DiskFull.Failure($"entry '{EntryPathPolicy.Display(entry)}': no space left in the cache root after {caps.Bytes} bytes", ex);
-                }
-
+                file.WriteAt(buffer.AsSpan(0, n), written);
                 written += n;
             }
 
-            if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException();
-            }
-
-            File.SetUnixFileMode(handle, FileModeOf(mode));
-            if (modified is { } time)
-            {
-                File.SetLastWriteTimeUtc(handle, time.UtcDateTime);
-            }
+            file.Complete(modified);
         }
         catch (Exception ex) when (CorruptArchive.IsDecoderError(ex))
         {
@@ -122,6 +104,12 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
         return (written, crc.GetCurrentHashAsUInt32());
     }
+
+    /// <summary>
+    /// Creates the new file <paramref name="path"/> for content written in pieces, at any offset and from any thread
+    /// (a zstd entry decoded frame by frame); it gets <paramref name="mode"/> when completed.
+    /// </summary>
+    public StagedFile OpenFile(string entry, string path, UnixFileMode? mode) => new(entry, OpenNew(entry, path), caps, FileModeOf(mode));
 
     /// <summary>
     /// Hard-links the new file <paramref name="path"/> to <paramref name="existing"/> (same file system). With

@@ -77,7 +77,7 @@ public sealed class TarStreamExtractor(BundleFormat format, bool requireZstdChec
                         target.ClaimFile(entry.Name, path);
                         var buffer = pool.Rent((int)entry.Size);
                         await content.ReadExactlyAsync(buffer.AsMemory(0, (int)entry.Size), ct).ConfigureAwait(false);
-                        await pool.WriteAsync(new EntryWrite(entry.Name, path, buffer, (int)entry.Size, false, entry.Size, null, entry.Mode, entry.Modified))
+                        await pool.WriteAsync(new EntryWrite(entry.Name, path, buffer, (int)entry.Size, EntryCodec.Stored, entry.Size, null, entry.Mode, entry.Modified))
                             .ConfigureAwait(false);
                         break;
                     }

@@ -21,6 +21,7 @@ public static class ZipFieldLocations
     {
         public const ushort Stored = 0;
         public const ushort Deflate = 8;
+        public const ushort Zstd = 93;
     }
 
     /// <summary>The local file header in front of each entry's data, followed by the name and the extra field.</summary>

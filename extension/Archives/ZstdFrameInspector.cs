@@ -6,35 +6,46 @@ namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
 /// A pass-through stream that walks a zstd stream's frames as they go by (frame headers, block headers, skippable
-/// frames; no decoding) and refuses, before the decoder sees them:
+/// frames; no decoding; the format's facts are in <see cref="ZstdFrame"/>) and refuses, before the decoder sees them:
 /// <list type="bullet">
-/// <item>a data frame without a content checksum, unless the bundle is pinned by sha256: without it a corrupted
-/// byte inflates to wrong content that nothing detects (tar checksums cover headers, not data). Every frame is
-/// checked, so a multi-frame archive (pzstd, concatenated frames) cannot leave one unchecked.</item>
-/// <item>a frame whose window is larger than <see cref="MaxWindowBytes"/>: the decoder holds the whole window in
-/// memory, and a Lambda function can have 128 MB in all.</item>
+/// <item>a data frame without a content checksum, when <paramref name="requireChecksum"/> (an unpinned tar.zst):
+/// without it a corrupted byte inflates to wrong content that nothing detects (tar checksums cover headers, not
+/// data). Every frame is checked, so a multi-frame archive (pzstd, concatenated frames) cannot leave one unchecked.
+/// A zip entry needs none: its CRC-32 covers the content.</item>
+/// <item>a frame whose window is larger than <see cref="ZstdFrame.MaxWindowBytes"/>: the decoder holds the whole
+/// window in memory, and a Lambda function can have 128 MB in all.</item>
+/// <item>with <paramref name="checkSeekTable"/> (zip entries), a seek table that does not describe the frames
+/// before it (<see cref="ZstdSeekTable.Check"/>).</item>
 /// </list>
-/// Hand-written: ZstdSharp does not expose frame headers.
+/// <paramref name="subject"/> names what is inspected in messages ("the tar.zst", "entry 'x'").
 /// </summary>
-public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : ReadOnlyStream
+public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum, string subject = "the tar.zst", bool checkSeekTable = false) : ReadOnlyStream
 {
-    /// <summary>log2 of the largest window accepted: 32 MiB covers every level up to 19 and --ultra -20, and --long=25.</summary>
-    public const int MaxWindowLog = 25;
+    /// <summary>log2 of the largest window accepted (see <see cref="ZstdFrame.MaxWindowLog"/>).</summary>
+    public const int MaxWindowLog = ZstdFrame.MaxWindowLog;
 
-    public const long MaxWindowBytes = 1L << MaxWindowLog;
+    public const long MaxWindowBytes = ZstdFrame.MaxWindowBytes;
 
-    private const uint FrameMagic = 0xFD2FB528;
-    private const uint SkippableMagicMask = 0xFFFFFFF0;
-    private const uint SkippableMagic = 0x184D2A50;
-
-    private readonly byte[] _field = new byte[14];
+    private readonly byte[] _field = new byte[ZstdFrame.MaxHeaderBytes];
+    private readonly List<ZstdFrameSizes> _frames = [];
     private State _state = State.Magic;
     private State _afterSkip = State.Magic;
     private int _need = 4;
     private int _have;
     private long _skip;
     private bool _checksum;
-    private int _frames;
+    private int _dataFrames;
+
+    // Where the current frame started (bytes inspected so far), what it is, and its decoded size when stated.
+    private long _position;
+    private long _frameStart;
+    private FrameKind _frameKind;
+    private long? _frameDecoded;
+
+    // A skippable frame that may be a seek table: its content (or only its footer, when too long to describe the frames before it).
+    private byte[]? _table;
+    private long _tableBytes;
+    private long _tableCaptureFrom;
 
     private enum State
     {
@@ -45,6 +56,30 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
         BlockHeader,
         Skip,
         Done,
+    }
+
+    private enum FrameKind
+    {
+        None,
+        Data,
+        Skippable,
+        SeekTable,
+    }
+
+    /// <summary>Every frame inspected so far, a seek table excepted.</summary>
+    public IReadOnlyList<ZstdFrameSizes> Frames => _frames;
+
+    /// <summary>Data frames inspected so far (skippable frames not counted).</summary>
+    public int DataFrames => _dataFrames;
+
+    /// <summary>Whether a seek table (checked against the frames before it) was seen.</summary>
+    public bool SawSeekTable { get; private set; }
+
+    /// <summary>Inspects a zip entry's zstd data held in memory, as a decoder would meet it: window limit and seek table.</summary>
+    public static void Check(ReadOnlySpan<byte> data, string subject)
+    {
+        using var inspector = new ZstdFrameInspector(Null, requireChecksum: false, subject, checkSeekTable: true);
+        inspector.Inspect(data);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -68,8 +103,14 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
             if (_state == State.Skip)
             {
                 var skipped = (int)Math.Min(_skip, data.Length);
+                if (_table is not null)
+                {
+                    CaptureTable(data[..skipped]);
+                }
+
                 data = data[skipped..];
                 _skip -= skipped;
+                _position += skipped;
                 if (_skip == 0)
                 {
                     Expect(_afterSkip);
@@ -81,6 +122,7 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
             var take = Math.Min(_need - _have, data.Length);
             data[..take].CopyTo(_field.AsSpan(_have));
             _have += take;
+            _position += take;
             data = data[take..];
             if (_have == _need)
             {
@@ -95,39 +137,50 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
         {
             case State.Magic:
                 var magic = BinaryPrimitives.ReadUInt32LittleEndian(field);
-                if (magic == FrameMagic)
+                _frameStart = _position - 4;
+                if (magic == ZstdFrame.Magic)
                 {
+                    _frameKind = FrameKind.Data;
                     Expect(State.FrameDescriptor);
                 }
-                else if ((magic & SkippableMagicMask) == SkippableMagic)
+                else if (ZstdFrame.IsSkippable(magic))
                 {
+                    _frameKind = checkSeekTable && magic == ZstdSeekTable.SkippableMagic ? FrameKind.SeekTable : FrameKind.Skippable;
                     Expect(State.SkippableSize);
                 }
                 else
                 {
                     // Not zstd (or trailing garbage): the decoder reports it as corruption.
+                    _frameKind = FrameKind.None;
                     _state = State.Done;
                 }
 
                 break;
             case State.SkippableSize:
-                SkipThen(BinaryPrimitives.ReadUInt32LittleEndian(field), State.Magic);
+                var size = BinaryPrimitives.ReadUInt32LittleEndian(field);
+                if (_frameKind == FrameKind.SeekTable)
+                {
+                    _tableBytes = size;
+                    _tableCaptureFrom = size <= ZstdSeekTable.MaxTableBytes(_frames.Count) ? 0 : size - ZstdSeekTable.FooterBytes;
+                    _table = new byte[size - _tableCaptureFrom];
+                }
+
+                SkipThen(size, State.Magic);
                 break;
             case State.FrameDescriptor:
                 var descriptor = field[0];
-                _checksum = (descriptor & 0x04) != 0;
-                _frames++;
+                _checksum = ZstdFrame.HasChecksum(descriptor);
+                _dataFrames++;
                 if (requireChecksum && !_checksum)
                 {
                     throw new BundleException(
                         FailureKind.BundleIntegrity,
-                        $"the tar.zst was written without zstd's content checksum (frame {_frames}), so a corrupted byte could not be detected; "
+                        $"{subject} was written without zstd's content checksum (frame {_dataFrames}), so a corrupted byte could not be detected; "
                         + "re-create it with the checksum (the zstd tool's default; not pzstd --no-check; e.g. python-zstandard write_checksum=True) or pin it with #sha256=");
                 }
 
                 // The rest of the header: window descriptor, dictionary id, frame content size.
-                var singleSegment = (descriptor & 0x20) != 0;
-                _need = 1 + (singleSegment ? 0 : 1) + DictionaryIdBytes(descriptor) + ((descriptor >> 6) switch { 0 => singleSegment ? 1 : 0, 1 => 2, 2 => 4, _ => 8 });
+                _need = 1 + ZstdFrame.HeaderBytesAfterDescriptor(descriptor);
                 _state = State.FrameHeaderRest;
                 if (_need == 1)
                 {
@@ -136,27 +189,22 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
 
                 break;
             case State.FrameHeaderRest:
-                CheckWindow(field);
+                ZstdFrame.CheckWindow(field, subject);
+                _frameDecoded = ZstdFrame.ContentSize(field);
                 Expect(State.BlockHeader);
                 break;
             case State.BlockHeader:
-                var header = field[0] | (field[1] << 8) | (field[2] << 16);
-                var type = (header >> 1) & 3;
+                var (type, payload, last) = ZstdFrame.Block(field);
                 if (type == 3)
                 {
                     _state = State.Done; // reserved: the decoder reports it
                     break;
                 }
 
-                // Raw and compressed blocks carry Block_Size bytes; an RLE block one byte.
-                var payload = type == 1 ? 1 : header >> 3;
-                var last = (header & 1) != 0;
-                SkipThen(payload + (last && _checksum ? 4 : 0), last ? State.Magic : State.BlockHeader);
+                SkipThen(payload + (last && _checksum ? ZstdFrame.ChecksumBytes : 0), last ? State.Magic : State.BlockHeader);
                 break;
         }
     }
-
-    private static int DictionaryIdBytes(byte descriptor) => (descriptor & 3) switch { 0 => 0, 1 => 1, 2 => 2, _ => 4 };
 
     private void SkipThen(long count, State next)
     {
@@ -173,43 +221,44 @@ public sealed class ZstdFrameInspector(Stream inner, bool requireChecksum) : Rea
 
     private void Expect(State state)
     {
+        if (state == State.Magic && _frameKind != FrameKind.None)
+        {
+            FrameEnded();
+        }
+
         _state = state;
-        _need = state switch { State.FrameDescriptor => 1, State.BlockHeader => 3, _ => 4 };
+        _need = state switch { State.FrameDescriptor => 1, State.BlockHeader => ZstdFrame.BlockHeaderBytes, _ => 4 };
         _have = 0;
     }
 
-    /// <summary>The window a frame asks for: its window descriptor, or, for a single-segment frame, its content size.</summary>
-    private static void CheckWindow(ReadOnlySpan<byte> header)
+    private void FrameEnded()
     {
-        var descriptor = header[0];
-        var singleSegment = (descriptor & 0x20) != 0;
-        long window;
-        if (!singleSegment)
+        var kind = _frameKind;
+        _frameKind = FrameKind.None;
+        if (kind == FrameKind.SeekTable)
         {
-            var w = header[1];
-            var log = 10 + (w >> 3);
-            window = (1L << log) + ((1L << log) / 8 * (w & 7));
-        }
-        else
-        {
-            var fcs = header[(1 + DictionaryIdBytes(descriptor))..];
-            window = (descriptor >> 6) switch
+            var table = _table!;
+            _table = null;
+            if (ZstdSeekTable.Check(table, _tableBytes, _frames, subject))
             {
-                0 => fcs[0],
-                1 => BinaryPrimitives.ReadUInt16LittleEndian(fcs) + 256L,
-                2 => BinaryPrimitives.ReadUInt32LittleEndian(fcs),
-                _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(fcs), long.MaxValue),
-            };
+                SawSeekTable = true;
+                return;
+            }
         }
 
-        if (window > MaxWindowBytes)
-        {
-            throw new BundleException(
-                FailureKind.BundleUnsupported,
-                $"the tar.zst needs a zstd window of {Mebibytes(window)}, more than the {Mebibytes(MaxWindowBytes)} supported: the decoder keeps the whole window in memory, "
-                + $"and a Lambda function may have 128 MB in all; re-compress without --long or --ultra (or with --long={MaxWindowLog} at most)");
-        }
+        _frames.Add(new ZstdFrameSizes(_position - _frameStart, kind == FrameKind.Data ? _frameDecoded : 0));
+        _frameDecoded = null;
     }
 
-    private static string Mebibytes(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : $"{bytes} bytes";
+    /// <summary>Keeps the bytes of a possible seek table's content that <see cref="ZstdSeekTable.Check"/> needs.</summary>
+    private void CaptureTable(ReadOnlySpan<byte> chunk)
+    {
+        var offset = _tableBytes - _skip; // where this chunk starts within the content
+        var from = Math.Max(offset, _tableCaptureFrom);
+        var to = offset + chunk.Length;
+        if (to > from)
+        {
+            chunk[(int)(from - offset)..].CopyTo(_table.AsSpan((int)(from - _tableCaptureFrom)));
+        }
+    }
 }

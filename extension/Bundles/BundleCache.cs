@@ -99,7 +99,8 @@ public sealed class BundleCache
             _log.Info("not reusing", ("bundle", bundle.Name), ("reason", decision.Reason));
             var info = decision.Probe ?? await ProbeAsync(source, retry, ct).ConfigureAwait(false);
             _log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", FormatNames.Of(bundle.Format)));
-            return await _fetcher.FetchAsync(new(bundle, source, info, Bases(bundle, published), retry.Budget, _snapStart), ct).ConfigureAwait(false);
+            var (bases, resumable) = Bases(bundle, published);
+            return await _fetcher.FetchAsync(new(bundle, source, info, bases, resumable, retry.Budget, _snapStart), ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -149,7 +150,8 @@ public sealed class BundleCache
 
             var info = decision.Probe ?? await ProbeAsync(source, retry, ct).ConfigureAwait(false);
             _log.Info("refreshing", ("bundle", bundle.Name), ("from", published?.Version), ("to", info.VersionId), ("bytes", info.Length), ("reason", decision.Reason));
-            var result = await _fetcher.FetchAsync(new(bundle, source, info, Bases(bundle, published), retry.Budget), ct).ConfigureAwait(false);
+            var (bases, resumable) = Bases(bundle, published);
+            var result = await _fetcher.FetchAsync(new(bundle, source, info, bases, resumable, retry.Budget), ct).ConfigureAwait(false);
             return new RefreshOutcome(result, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -191,8 +193,11 @@ public sealed class BundleCache
             $"probe {source.DisplayName}",
             ct).ConfigureAwait(false);
 
-    /// <summary>What a new version's fetch may take entries from; a resume folder it cannot use is removed.</summary>
-    private IReadOnlyList<Archives.ExistingTree> Bases(BundleSpec bundle, BundleManifest? published)
+    /// <summary>
+    /// What a new version's fetch may take entries from, and whether a later attempt could take this one's; a resume
+    /// folder it cannot use is removed.
+    /// </summary>
+    private (IReadOnlyList<Archives.ExistingTree> Bases, bool Resumable) Bases(BundleSpec bundle, BundleManifest? published)
     {
         var (bases, whyNoDelta, resumeUsable) = ReuseDecision.Bases(bundle, published, _publisher.CurrentVersionPath(bundle.Name), _resume.Find(bundle.Name));
         if (!resumeUsable)
@@ -205,7 +210,7 @@ public sealed class BundleCache
             _log.Info("full fetch, no delta", ("bundle", bundle.Name), ("reason", whyNoDelta));
         }
 
-        return bases;
+        return (bases, resumeUsable);
     }
 
     private BundleResult Reused(BundleSpec bundle, BundleManifest manifest, ReuseDecision decision, DateTimeOffset? checkedAt)

@@ -10,12 +10,19 @@ namespace ExtensionCache.Extension.Bundles;
 
 /// <summary>
 /// What one fetch of a new version is given: the bundle, its source and the probe's answer, the trees it may take
-/// entries from (<see cref="ReuseDecision.Bases"/>), the budget its requests retry within, and at a <c>snap-start</c>
-/// INIT the space the snapshot's <c>/tmp</c> leaves (<see cref="SnapStartSpace"/>). INIT and a refresh check differ
-/// only in these (and in what a failure means to them, which is theirs to decide).
+/// entries from and whether a later attempt could reuse this one's files (<see cref="ReuseDecision.Bases"/>), the
+/// budget its requests retry within, and at a <c>snap-start</c> INIT the space the snapshot's <c>/tmp</c> leaves
+/// (<see cref="SnapStartSpace"/>). INIT and a refresh check differ only in these (and in what a failure means to them,
+/// which is theirs to decide).
 /// </summary>
 public sealed record FetchRequest(
-    BundleSpec Bundle, IBundleSource Source, SourceInfo Info, IReadOnlyList<ExistingTree> Bases, FetchBudget Budget, SnapStartSpace? Space = null);
+    BundleSpec Bundle,
+    IBundleSource Source,
+    SourceInfo Info,
+    IReadOnlyList<ExistingTree> Bases,
+    bool Resumable,
+    FetchBudget Budget,
+    SnapStartSpace? Space = null);
 
 /// <summary>How far a fetch still running has got: archive bytes read of the total, files and bytes written.</summary>
 public sealed record FetchProgress(string Bundle, long ArchiveBytes, long ReadBytes, long Files, long Bytes);
@@ -43,7 +50,7 @@ public sealed class VersionFetcher(
     public async Task<BundleResult> FetchAsync(FetchRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (bundle, source, info, _, _, _) = request;
+        var (bundle, source, info, _, resumable, _, _) = request;
         if (info.Length == 0)
         {
             throw new BundleException(FailureKind.BundleIntegrity, $"{source.DisplayName} is empty (0 bytes), not a {FormatNames.Of(bundle.Format)} archive");
@@ -58,7 +65,7 @@ public sealed class VersionFetcher(
         }
         catch (Exception ex)
         {
-            Stop(bundle.Name, attempt, ex);
+            Stop(bundle.Name, attempt, resumable, ex);
             throw;
         }
         finally
@@ -68,11 +75,14 @@ public sealed class VersionFetcher(
         }
     }
 
-    /// <summary>Keeps a stopped attempt's files for the next attempt, or removes them when that one would fail the same way.</summary>
-    private void Stop(string name, string attempt, Exception ex)
+    /// <summary>
+    /// Keeps a stopped attempt's files for the next attempt, or removes them when that one could not use them (a tar,
+    /// a pinned bundle) or would fail the same way.
+    /// </summary>
+    private void Stop(string name, string attempt, bool resumable, Exception ex)
     {
         var kind = ex is OperationCanceledException ? (FailureKind?)null : FailureKinds.Classify(ex).Kind;
-        if (kind is null || kind.Value.NextAttemptMayPass())
+        if (resumable && (kind is null || kind.Value.NextAttemptMayPass()))
         {
             var why = kind is null ? "stopped (shutdown or cancelled)" : $"failed with {kind.Value.ErrorType()}";
             if (resume.Keep(name, attempt, why))
@@ -93,7 +103,7 @@ public sealed class VersionFetcher(
 
     private async Task<BundleResult> FetchIntoAsync(FetchRequest request, string attempt, CancellationToken ct)
     {
-        var (bundle, source, info, bases, budget, space) = request;
+        var (bundle, source, info, bases, _, budget, space) = request;
         var root = publisher.Root;
         var free = new DriveInfo(attempt).AvailableFreeSpace - FreeSpaceReserve;
         var maxBytes = Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free));

@@ -36,7 +36,7 @@ public static class HelpText
           {CacheOptions.ConcurrencyVariable,-30} ranged requests in flight, 1-{CacheOptions.MaxConcurrency}. default from
                                          {CacheOptions.MemoryVariable}: vCPU = ceil(MB/{CacheOptions.MegabytesPerVCpu}) in 1..{CacheOptions.MaxVCpus},
                                          concurrency = vCPU*{CacheOptions.RequestsPerVCpu} in {CacheOptions.MinDefaultConcurrency}..{CacheOptions.MaxDefaultConcurrency}
-          {CacheOptions.PartSizeVariable,-30} size of one ranged request in MiB, 1-{CacheOptions.MaxPartSizeMb}. default automatic: 4 for objects up to 8 MiB, else 8, 16 past 128 MiB; 4 below {CacheOptions.AutomaticPartsFromMemoryMb} MB of memory
+          {CacheOptions.PartSizeVariable,-30} size of one ranged request in MiB, 1-{CacheOptions.MaxPartSizeMb}. default automatic: 4, growing up to 16 once the object fills 4 parts per request in flight (the first wave stays 4); 4 below {CacheOptions.AutomaticPartsFromMemoryMb} MB of memory
           {CacheOptions.WorkersVariable,-30} threads writing small files while the archive is read, 1-{CacheOptions.MaxWorkers}.
                                          default: the vCPU count above
           {CacheOptions.LogLevelVariable,-30} TRACE|DEBUG|INFO|WARN|ERROR|FATAL; overrides AWS_LAMBDA_LOG_LEVEL (default INFO)

@@ -3,8 +3,9 @@ namespace ExtensionCache.Extension.Sources;
 /// <summary>
 /// A delta: a forward-only stream over chosen ranges of an object, when only some entries of a zip are needed.
 /// Ranges closer than <see cref="MergeGapBytes"/> are merged into one request (a gap costs less than another
-/// request's latency, and S3 serves one range per GET); a merged run is cut into pieces of at least
-/// <see cref="MinPieceBytes"/>, read through an <see cref="OrderedRangeReader"/> like a full fetch's parts (same
+/// request's latency, and S3 serves one range per GET); a merged run is cut into pieces of the size a full fetch's
+/// parts would have for the bytes to fetch (<see cref="PartPlan.PieceSize"/>), so a large delta or resume uses every
+/// request in flight, and read through an <see cref="OrderedRangeReader"/> like a full fetch's parts (same
 /// concurrency, stall timeout, pooled buffers and clock). <see cref="Position"/> is the offset in the whole object:
 /// the reader moves it across what was not fetched with <see cref="SkipAsync"/> and reads only inside the ranges.
 /// No SHA-256: the object is not read whole.
@@ -13,9 +14,6 @@ public sealed class RangeSetStream : ArchiveStream
 {
     /// <summary>Ranges at most this far apart are fetched as one.</summary>
     public const long MergeGapBytes = 1024 * 1024;
-
-    /// <summary>The smallest piece a long merged run is cut into.</summary>
-    public const int MinPieceBytes = 8 * 1024 * 1024;
 
     private readonly long _length;
     private readonly OrderedRangeReader _pieces;
@@ -30,7 +28,8 @@ public sealed class RangeSetStream : ArchiveStream
         ArgumentNullException.ThrowIfNull(ranges);
         _length = info.Length;
         Runs = Merge(ranges, MergeGapBytes);
-        _pieces = new OrderedRangeReader(source, info, Split(Runs, Math.Max(partSize, MinPieceBytes)), concurrency, retry, ct, stallTimeout);
+        var pieceSize = PartPlan.PieceSize(Runs.Sum(r => r.Length), partSize, concurrency);
+        _pieces = new OrderedRangeReader(source, info, Split(Runs, pieceSize), concurrency, retry, ct, stallTimeout);
     }
 
     /// <summary>The merged runs, in order: one or more requests each.</summary>

@@ -59,11 +59,15 @@ public sealed class RetryPolicy
         var started = _time.GetTimestamp();
         var throttled = 0;
         var errors = 0;
+
+        // The last answer that was the server's (or the network's), not the budget's own cancellation: the cause an
+        // out-of-time failure names.
+        Exception? lastAnswer = null;
         for (var attempt = 1; ; attempt++)
         {
             if (Budget.IsSpent)
             {
-                throw OutOfTime(what, attempt - 1, started, throttled, lastError: null);
+                throw OutOfTime(what, attempt - 1, started, throttled, lastAnswer);
             }
 
             using var timer = Timer();
@@ -77,7 +81,7 @@ public sealed class RetryPolicy
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested && Budget.IsSpent)
             {
-                throw OutOfTime(what, attempt - 1, started, throttled, lastError: null);
+                throw OutOfTime(what, attempt - 1, started, throttled, lastAnswer);
             }
 
             var thaws = Budget.Thaws;
@@ -92,6 +96,7 @@ public sealed class RetryPolicy
             {
                 InFlight.Throttled(epoch);
                 failure = ex;
+                lastAnswer = ex;
                 throttled++;
             }
             catch (Exception ex)
@@ -102,9 +107,14 @@ public sealed class RetryPolicy
                     throw;
                 }
 
+                if (!(ex is OperationCanceledException && timer is { IsCancellationRequested: true }))
+                {
+                    lastAnswer = ex;
+                }
+
                 if (Budget.IsSpent)
                 {
-                    throw OutOfTime(what, attempt, started, throttled, ex);
+                    throw OutOfTime(what, attempt, started, throttled, lastAnswer);
                 }
 
                 failure = ex;
@@ -125,7 +135,7 @@ public sealed class RetryPolicy
                 var latest = Budget.Remaining - LastAttempt;
                 if (latest <= TimeSpan.Zero)
                 {
-                    throw OutOfTime(what, attempt, started, throttled, failure);
+                    throw OutOfTime(what, attempt, started, throttled, lastAnswer);
                 }
 
                 delay = delay < latest ? delay : latest;

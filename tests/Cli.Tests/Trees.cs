@@ -39,6 +39,37 @@ public static class Trees
         return tree;
     }
 
+    /// <summary>
+    /// Files for every path of the zip writer: a file streamed in frames (over 16 MiB, random then text), one compressed in
+    /// memory as several frames (3 MiB of text), single frames on both sides of 128 KiB, an empty file, an executable,
+    /// a link, and content that is random or already compressed by name.
+    /// </summary>
+    public static string Mixed(string root)
+    {
+        var tree = Path.Join(root, "mixed");
+        Directory.CreateDirectory(Path.Join(tree, "lib"));
+        var random = new Random(11);
+        var noise = new byte[8 * 1024 * 1024];
+        random.NextBytes(noise);
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 600_000).Select(i => $"line {i} of a generated module\n")));
+        using (var large = File.Create(Path.Join(tree, "lib", "large.bin")))
+        {
+            large.Write(noise);
+            large.Write(text);
+        }
+
+        File.WriteAllBytes(Path.Join(tree, "lib", "text-3mib.js"), text[..(3 * 1024 * 1024)]);
+        File.WriteAllBytes(Path.Join(tree, "zeros-128k"), new byte[128 * 1024]);
+        File.WriteAllBytes(Path.Join(tree, "zeros-127k"), new byte[(128 * 1024) - 1]);
+        File.WriteAllBytes(Path.Join(tree, "random.so"), noise[..300_000]);
+        File.WriteAllBytes(Path.Join(tree, "model.gz"), text[..100_000]);
+        File.WriteAllBytes(Path.Join(tree, "empty"), []);
+        File.WriteAllText(Path.Join(tree, "run.sh"), "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(Path.Join(tree, "run.sh"), (UnixFileMode)0x1ED);
+        File.CreateSymbolicLink(Path.Join(tree, "current"), "lib");
+        return tree;
+    }
+
     /// <summary>The pyc headers under <paramref name="tree"/>: each timestamp pyc's recorded source mtime and size against the source file's.</summary>
     public static IReadOnlyList<(string Pyc, uint RecordedMtime, uint RecordedSize, long SourceMtime, long SourceSize)> PycHeaders(string tree) =>
         [.. Directory.EnumerateFiles(tree, "*.pyc", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }).Select(pyc =>

@@ -17,6 +17,23 @@ public sealed class BundleCacheTests : IDisposable
     public void Dispose() => _harness.Dispose();
 
     [Fact]
+    public async Task A_cold_fetch_sends_the_archive_once_even_when_its_central_directory_is_larger_than_the_probed_tail()
+    {
+        // 20,000 entries: a central directory of about 1.3 MB, far more than the 64 KiB the probe reads. It is read
+        // once to plan, and the download serves it from memory instead of asking for it again.
+        var entries = Enumerable.Range(0, 20_000).Select(i => ArchiveEntry.File($"node_modules/pkg{i / 100:D3}/file{i % 100:D2}.js", $"module.exports = {i};")).ToList();
+        var zip = ArchiveBuilder.Zip(entries);
+        using var server = new LoopbackHttpServer(zip);
+        using var harness = new CacheHarness(_harness.Limits with { MaxEntries = 50_000 });
+
+        var result = await harness.PrepareAsync(CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip));
+
+        Assert.Equal(20_000, result.Files);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(zip)), result.Sha256);
+        Assert.InRange(server.BytesSent, zip.Length, zip.Length + (64 * 1024));
+    }
+
+    [Fact]
     public async Task A_pin_equal_to_the_published_sha256_reuses_without_any_network_call()
     {
         var zip = ArchiveBuilder.Zip([ArchiveEntry.File("a.txt", "v1")]);

@@ -11,9 +11,10 @@ namespace ExtensionCache.Benchmarks.Approaches;
 /// (c): the real extension-cache binary, end to end, in its default before-register mode. Its time is process start
 /// to the register request (the bundle is published then, and Lambda would start the runtime); its peak RSS is
 /// VmHWM read while it is parked in its first next, its idle RSS is VmRSS one second later (steady state: the
-/// extension releases its buffers after publishing, which can take longer than 100 ms).
+/// extension releases its buffers after publishing, which can take longer than 100 ms). With <paramref name="cpuList"/>
+/// the process runs under <c>taskset -c</c>, pinned to those cores (Lambda gives 1,769 MB one vCPU).
 /// </summary>
-public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, int memoryMb, bool verifyPublished = true)
+public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, int memoryMb, bool verifyPublished = true, string? cpuList = null)
 {
     public const string BundleName = "bench";
     private const string ManifestFileName = ".extension-cache-manifest.json";
@@ -33,7 +34,7 @@ public sealed class ExtensionRunner(string binary, ScratchFilesystem scratch, in
     public async Task<RunSample> RunAsync(GeneratedBundle bundle, string uri, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken, TimeSpan? idleHold = null)
     {
         await using var api = new MinimalExtensionsApi();
-        var info = new ProcessStartInfo(binary);
+        var info = cpuList is null ? new ProcessStartInfo(binary) : new ProcessStartInfo("taskset", ["-c", cpuList, binary]);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("EXTENSION_CACHE_", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(key);

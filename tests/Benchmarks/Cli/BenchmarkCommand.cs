@@ -114,6 +114,7 @@ public sealed class BenchmarkCommand
         snapStart.SetAction((parse, cancellationToken) => SnapStartBenchmark.RunAsync(
             Math.Clamp(parse.GetValue(snapStartSize), 1, 400), Math.Clamp(parse.GetValue(snapStartRuns), 1, 50), parse.GetValue(_seed), parse.GetValue(_extension), cancellationToken));
         root.Subcommands.Add(snapStart);
+        root.Subcommands.Add(MethodsCommand());
         root.SetAction((parse, cancellationToken) =>
         {
             var quick = parse.GetValue(_quick);
@@ -144,6 +145,40 @@ public sealed class BenchmarkCommand
             return options.Delta ? new DeltaRun(options).RunAsync(cancellationToken) : new BenchmarkRun(options).RunAsync(cancellationToken);
         });
         return root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary><c>methods</c>: pack --method against each other at 2 and 1 vCPU, and the part-size rule on a mid-size bundle (see tests/Benchmarks/README.md).</summary>
+    private Command MethodsCommand()
+    {
+        var sizeMb = new Option<int>("--size-mb") { Description = "Unpacked size of each of the two bundles in MiB.", DefaultValueFactory = _ => 300 };
+        var midSizeMb = new Option<int>("--mid-size-mb") { Description = "Unpacked size of the mid-size node_modules bundle for the part-size comparison, MiB (150: about 56 MiB of zip).", DefaultValueFactory = _ => 150 };
+        var runs = new Option<int>("--runs") { Description = "Interleaved runs per case; medians are reported.", DefaultValueFactory = _ => 5 };
+        var output = new Option<string?>("--output") { Description = "Markdown report (default artifacts/bench/results-methods.md)." };
+        var partsOnly = new Option<bool>("--parts-only") { Description = "Only the part-size comparison on the mid-size bundle." };
+        var command = new Command("methods", "pack --method zstd, auto, store against deflate at 2 and 1 vCPU behind the S3-like link, binary-heavy uncapped against a local ZipFile extract, and automatic against 4 MiB parts on a mid-size bundle.")
+        {
+            sizeMb, midSizeMb, runs, output, partsOnly, _memoryMb, _seed, _extension, _linkRateMib, _linkLatencyMs,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var repoRoot = RepositoryRoot.Path;
+            var options = new BenchmarkOptions(
+                Quick: false,
+                SizeMb: parse.GetValue(sizeMb),
+                Runs: Math.Clamp(parse.GetValue(runs), 1, 50),
+                RssSizeMb: 0,
+                ResetRuns: 0,
+                MemoryMb: parse.GetValue(_memoryMb),
+                Seed: parse.GetValue(_seed),
+                ExtensionPath: parse.GetValue(_extension),
+                OutputPath: Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(repoRoot, "artifacts", "bench", "results-methods.md")),
+                RepoRoot: repoRoot,
+                PrepareOnly: false,
+                LinkRateMib: Math.Clamp(parse.GetValue(_linkRateMib), 1, 100_000),
+                LinkLatencyMs: Math.Clamp(parse.GetValue(_linkLatencyMs), 0, 10_000));
+            return new MethodsRun(options, Math.Max(1, parse.GetValue(midSizeMb)), parse.GetValue(partsOnly)).RunAsync(cancellationToken);
+        });
+        return command;
     }
 
     /// <summary><c>herd</c>: many cold starts at once against a request-rate limit (see tests/Benchmarks/README.md).</summary>

@@ -131,7 +131,7 @@ public sealed class EntryWriterPoolTests : IDisposable
         var stored = deflate ? Deflate(content) : content;
         var data = pool.Rent(stored.Length);
         stored.CopyTo(data, 0);
-        return new EntryWrite(name, name, data, stored.Length, deflate, content.Length, Crc32.HashToUInt32(content), mode, null);
+        return new EntryWrite(name, name, data, stored.Length, deflate ? EntryCodec.Deflate : EntryCodec.Stored, content.Length, Crc32.HashToUInt32(content), mode, null);
     }
 
     private static byte[] Deflate(byte[] content)

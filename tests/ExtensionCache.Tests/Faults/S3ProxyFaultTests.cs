@@ -76,7 +76,6 @@ public sealed class S3ProxyFaultTests : IClassFixture<S3ProxyFaultTests.Servers>
         var attempts = _proxy.Requests.Skip(start).ToList();
         Assert.Equal(attempts.Count, rule.Injected);
         Assert.True(attempts.Count >= 2, $"only {attempts.Count} attempts: {error.Message}");
-        Assert.True(attempts.Count > ExtensionRetry.MaxAttempts, $"{attempts.Count} attempts: throttling is bounded by the budget, not the attempt count");
 
         // The time it had was used (the last attempt starts at most 250 ms before the budget's end).
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.5), $"gave up after {clock.Elapsed}");

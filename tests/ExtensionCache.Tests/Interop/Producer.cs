@@ -6,16 +6,24 @@ namespace ExtensionCache.Tests.Interop;
 /// One real archive producer: a bash command run inside the source tree that writes "$O" (or an in-process .NET
 /// writer when <paramref name="Command"/> starts with "dotnet:"). <paramref name="Shape"/> leaves out the names
 /// the format cannot hold (ustar, v7). <paramref name="Refusal"/>, when set, is the text the extension's
-/// refusal must contain: that output is refused by name, never published.
+/// refusal must contain: that output is refused by name, never published. <paramref name="Reference"/> is the
+/// extractor the extension is compared with when it is not the format's usual one (unzip, GNU tar).
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null)
+public sealed record Producer(string Name, BundleFormat Format, string Command, TreeShape Shape = TreeShape.Full, string? Refusal = null, string? Reference = null)
 {
     private const string Gz = "-czf \"$O\" .";
 
     /// <summary>Sets a user xattr on a short name, a prefixed one and the long multi-byte ones (their PAX header then holds more than a path).</summary>
     private static readonly string SetXattr =
         $"python3 -c 'import os, sys; [os.setxattr(p, \"user.origin\", b\"interop\") for p in sys.argv[1:]]' README.md \"$PREFIXED\" {InteropTree.LongUnicodePath} {InteropTree.LongAccentedName}";
+
+    // Zip method 93: unzip 6.0 cannot extract it, and bsdtar (libarchive 3.6.2 here) stops with "Truncated zstd file
+    // body" on a highly compressible single frame (the interop tree's sparse file), so 7-Zip is the reference (-snld:
+    // it otherwise skips links with "..", which stay inside the bundle here).
+    // Debian's python3 has python3-zstandard.
+    private const string SevenZip = "7z x -snl -snld -y \"$O\" > /dev/null";
+    private const string PyZstd = "/usr/bin/python3 \"$P/py_zip_zstd.py\" \"$O\" ";
 
     public static IReadOnlyList<Producer> All { get; } =
     [
@@ -28,6 +36,12 @@ public sealed record Producer(string Name, BundleFormat Format, string Command, 
         new("python zipfile", BundleFormat.Zip, "python3 \"$P/py_zip.py\" \"$O\""),
         new("node yazl", BundleFormat.Zip, "node \"$P/yazl_zip.js\" \"$O\""),
         new(".NET ZipFile", BundleFormat.Zip, "dotnet:zip"),
+
+        // zip with zstd entries (method 93), against 7-Zip
+        new("python zipfile + zstandard, streamed (zstd)", BundleFormat.Zip, PyZstd + "stream", Reference: SevenZip),
+        new("python zipfile + the zstd tool (zstd)", BundleFormat.Zip, PyZstd + "zstd", Reference: SevenZip),
+        new("python zipfile + zstd -19 --long=25 (zstd)", BundleFormat.Zip, PyZstd + "zstd-19", Reference: SevenZip),
+        new("python zipfile + pzstd (zstd, skippable frames)", BundleFormat.Zip, PyZstd + "pzstd", Reference: SevenZip),
 
         // tar.gz, GNU tar
         new("tar (gnu)", BundleFormat.TarGz, "tar " + Gz),

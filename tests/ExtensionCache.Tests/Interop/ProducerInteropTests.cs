@@ -108,7 +108,7 @@ public sealed class ProducerInteropTests : IDisposable
         var reference = _work.Combine("reference");
         Directory.CreateDirectory(reference);
         ProducerShell.Run(
-            producer.Format switch
+            producer.Reference ?? producer.Format switch
             {
                 BundleFormat.Zip => "unzip -q \"$O\" -d .",
                 BundleFormat.TarGz => "tar --no-same-owner -xzf \"$O\"",

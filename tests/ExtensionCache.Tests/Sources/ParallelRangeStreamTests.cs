@@ -36,12 +36,12 @@ public sealed class ParallelRangeStreamTests
     }
 
     [Fact]
-    public async Task The_probe_is_the_only_request_for_the_tail_and_an_automatic_plan_makes_a_small_first_part_then_larger_ones()
+    public async Task The_probe_is_the_only_request_for_the_tail_and_an_automatic_plan_makes_a_small_first_wave_then_larger_parts()
     {
-        // 64 MiB at 4 in flight: the probe (the last 64 KiB), a 4 MiB first part, then 8 MiB parts (two per request
-        // slot) up to the tail: 10 GETs where 4 MiB parts took 17.
+        // 128 MiB at 4 in flight: the probe (the last 64 KiB), a first wave of four 4 MiB parts, then 8 MiB parts
+        // (four per request slot) up to the tail: 19 GETs where 4 MiB parts took 33.
         const int MiB = 1024 * 1024;
-        var content = RandomBytes(64 * MiB);
+        var content = RandomBytes(128 * MiB);
         using var server = new LoopbackHttpServer(content);
         using var http = new HttpClient();
         var source = new HttpBundleSource(http, server.ObjectUri, "test");
@@ -51,17 +51,17 @@ public sealed class ParallelRangeStreamTests
 
         Assert.Equal(content, bytes);
         Assert.Equal(SHA256.HashData(content), sha);
-        Assert.Equal(10, server.Requests);
+        Assert.Equal(19, server.Requests);
         var tailStart = content.Length - ZipCentralDirectory.TailBytes;
         var ranges = server.RangeHeaders.ToList();
         Assert.Equal($"bytes=-{ZipCentralDirectory.TailBytes}", ranges[0]);
-        var parts = new List<string> { $"bytes=0-{(4 * MiB) - 1}" };
-        for (long start = 4 * MiB; start < 60 * MiB; start += 8 * MiB)
+        var parts = Enumerable.Range(0, 4).Select(i => $"bytes={i * 4L * MiB}-{((i + 1) * 4L * MiB) - 1}").ToList();
+        for (long start = 16 * MiB; start < 120 * MiB; start += 8 * MiB)
         {
             parts.Add($"bytes={start}-{start + (8 * MiB) - 1}");
         }
 
-        parts.Add($"bytes={60 * MiB}-{tailStart - 1}");
+        parts.Add($"bytes={120 * MiB}-{tailStart - 1}");
         Assert.Equal(parts.Order(StringComparer.Ordinal), ranges.Skip(1).Order(StringComparer.Ordinal));
     }
 

@@ -9,11 +9,11 @@ public sealed class PartPlanTests
     [Theory]
     [InlineData(3, 1)]     // small: 4 MiB parts
     [InlineData(8, 2)]
-    [InlineData(16, 4)]    // up to 2 parts per request in flight: still 4 MiB, so all 4 connections work
-    [InlineData(32, 8)]
-    [InlineData(64, 9)]    // 4 MiB first, then 8 MiB: 2 parts per request in flight
-    [InlineData(500, 32)]  // 4 MiB first, then 16 MiB: 32 GETs where 4 MiB parts took 125
-    public void Automatic_parts_grow_with_the_object_once_it_fills_two_parts_per_request_in_flight(int megabytes, int parts)
+    [InlineData(16, 4)]
+    [InlineData(64, 16)]   // up to 4 parts per request in flight: still 4 MiB, exactly the fixed 4 MiB plan
+    [InlineData(128, 18)]  // a first wave of 4 × 4 MiB, then 8 MiB: 4 parts per request in flight
+    [InlineData(500, 35)]  // a first wave of 4 × 4 MiB, then 16 MiB: 35 GETs where 4 MiB parts took 125
+    public void Automatic_parts_grow_with_the_object_once_it_fills_four_parts_per_request_in_flight(int megabytes, int parts)
     {
         var plan = new PartPlan((long)megabytes * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
@@ -22,12 +22,11 @@ public sealed class PartPlanTests
     }
 
     [Fact]
-    public void A_large_object_starts_with_a_small_part_then_parts_of_up_to_16_MiB()
+    public void A_large_object_starts_with_one_small_part_per_request_in_flight_then_parts_of_up_to_16_MiB()
     {
         var plan = new PartPlan(300L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
-        Assert.Equal(4 * MiB, plan.Length(0));
-        Assert.Equal(16 * MiB, plan.Length(1));
+        Assert.Equal([4 * MiB, 4 * MiB, 4 * MiB, 4 * MiB, 16 * MiB], Enumerable.Range(0, 5).Select(plan.Length));
         Assert.Equal(16 * MiB, plan.MaxPartLength);
     }
 
@@ -36,10 +35,20 @@ public sealed class PartPlanTests
     {
         var plan = new PartPlan(112L * MiB, PartPlan.Automatic, concurrency: 4, tailBytes: 0);
 
-        // 112 MiB over 4 × 2 parts: 14 MiB each after the 4 MiB first part.
-        Assert.Equal(4 * MiB, plan.Length(0));
-        Assert.Equal(14 * MiB, plan.Length(1));
-        Assert.True(plan.Count >= 8, $"{plan.Count} parts");
+        // 112 MiB over 4 × 4 parts: 7 MiB each after the first wave of 4 MiB parts.
+        Assert.Equal([4 * MiB, 4 * MiB, 4 * MiB, 4 * MiB, 7 * MiB], Enumerable.Range(0, 5).Select(plan.Length));
+        Assert.True(plan.Count >= 16, $"{plan.Count} parts");
+    }
+
+    [Fact]
+    public void A_mid_size_object_is_read_exactly_as_with_fixed_4_MiB_parts()
+    {
+        // The 57 MB zip of the part-size benchmark at 2 vCPU: 4 requests in flight.
+        var automatic = new PartPlan(57L * 1000 * 1000, PartPlan.Automatic, concurrency: 4, tailBytes: 65_536);
+        var fixedParts = new PartPlan(57L * 1000 * 1000, 4 * MiB, concurrency: 4, tailBytes: 65_536);
+
+        Assert.Equal(Enumerable.Range(0, fixedParts.Count).Select(fixedParts.Length), Enumerable.Range(0, automatic.Count).Select(automatic.Length));
+        AssertContiguous(automatic, automatic.RangedEnd);
     }
 
     [Fact]
@@ -75,6 +84,20 @@ public sealed class PartPlanTests
 
         Assert.Equal(0, plan.Count);
         Assert.Equal(40_000, plan.TailBytes);
+    }
+
+    [Theory]
+    [InlineData(8L * MiB, 0, 4, 4L * MiB)]
+    [InlineData(24L * MiB, 0, 4, 4L * MiB)]
+    [InlineData(64L * MiB, 0, 4, 4L * MiB)]
+    [InlineData(128L * MiB, 0, 4, 8L * MiB)]
+    [InlineData(300L * MiB, 0, 4, 16L * MiB)]
+    [InlineData(300L * MiB, 0, 12, 64L * MiB / 12)]
+    [InlineData(300L * MiB, 2 * MiB, 4, 2L * MiB)]
+    public void A_deltas_pieces_follow_the_same_rule_as_a_whole_objects_parts(long bytes, int partSize, int concurrency, long expected)
+    {
+        // A resume of 24 MiB at 4 in flight gets 4 MiB pieces, so every request in flight carries some of it.
+        Assert.Equal(expected, PartPlan.PieceSize(bytes, partSize, concurrency));
     }
 
     private static void AssertContiguous(PartPlan plan, long end)

@@ -108,6 +108,34 @@ public sealed class RetryPolicyTests
     }
 
     [Fact]
+    public async Task When_the_budget_ends_during_an_attempt_the_error_names_the_servers_last_answer_not_the_cut()
+    {
+        var time = new FakeTimeProvider();
+        var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(7));
+        var calls = 0;
+        var run = retry.ExecuteAsync<int>(
+            async (_, token) =>
+            {
+                if (++calls == 1)
+                {
+                    throw SlowDown;
+                }
+
+                // The second attempt hangs until the budget's end cancels it.
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, token);
+                return 0;
+            },
+            "GET s3://b/k",
+            CancellationToken.None);
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromSeconds(1));
+
+        var error = await Assert.ThrowsAsync<BundleException>(() => run);
+        Assert.Equal(2, calls);
+        Assert.Contains("could not finish within a refresh check's budget", error.Message, StringComparison.Ordinal);
+        Assert.Contains("last: answered HTTP 503 SlowDown", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Other_server_errors_keep_a_bounded_number_of_attempts_with_half_jitter()
     {
         var time = new FakeTimeProvider();
