@@ -16,11 +16,12 @@ layer_x86_64=(clang zlib1g-dev binutils)
 layer_arm64=("${layer_x86_64[@]}" gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)
 # The tests build both layers, and also use: bubblewrap (emulator --isolate; as root, the CLI tests run the tool
 # without root's power to read every file); zip, unzip and curl (test extensions and runtimes are shell scripts using
-# curl); qemu-user-static and the arm64 OpenSSL the arm64 binary loads at run time (SHA-256) to run that layer; the
-# archive producers the interop tests read: bsdtar (libarchive-tools), pigz, zstd, 7z (p7zip-full), GNU tar, python3,
-# and python3-zstandard for Debian's python3 (zip entries compressed with zstd).
+# curl); iproute2 (the emulator's --snapstart drops the sandbox's connections with ss -K); qemu-user-static and the
+# arm64 OpenSSL the arm64 binary loads at run time (SHA-256) to run that layer; the archive producers the interop
+# tests read: bsdtar (libarchive-tools), pigz, zstd, 7z (p7zip-full), GNU tar, python3, and python3-zstandard for
+# Debian's python3 (zip entries compressed with zstd).
 # nginx-light serves the benchmark harness (tests/Benchmarks).
-tests=("${layer_arm64[@]}" bubblewrap zip unzip curl nginx-light qemu-user-static libssl3:arm64
+tests=("${layer_arm64[@]}" bubblewrap zip unzip curl iproute2 nginx-light qemu-user-static libssl3:arm64
        libarchive-tools pigz zstd p7zip-full tar python3-zstandard)
 # python3 may come from elsewhere (pyenv, a virtualenv): any python3 on PATH will do.
 command -v python3 >/dev/null 2>&1 || tests+=(python3)

@@ -27,13 +27,23 @@ public sealed class BundleCache
     private readonly VersionFetcher _fetcher;
     private readonly InFlightController _inFlight = new();
     private readonly TimeSpan _refreshBudget;
+    private readonly SnapStartSpace? _snapStart;
 
     /// <param name="clock">The sandbox's running time, which refresh budgets count (see <see cref="SandboxClock"/>).</param>
     /// <param name="refreshBudget">The running time one refresh check may take; <see cref="FetchBudget.RefreshCheck"/> by default.</param>
+    /// <param name="snapStart">At a <c>snap-start</c> INIT: the room the snapshot's /tmp leaves, checked before each INIT download.</param>
     public BundleCache(
-        string root, CacheLimits limits, LifecycleLog log, IBundleSourceFactory sources, TimeProvider time, SandboxClock? clock = null, TimeSpan? refreshBudget = null)
+        string root,
+        CacheLimits limits,
+        LifecycleLog log,
+        IBundleSourceFactory sources,
+        TimeProvider time,
+        SandboxClock? clock = null,
+        TimeSpan? refreshBudget = null,
+        SnapStartSpace? snapStart = null)
     {
         _refreshBudget = refreshBudget ?? FetchBudget.RefreshCheck;
+        _snapStart = snapStart;
         _log = log;
         _sources = sources;
         _time = time;
@@ -90,7 +100,7 @@ public sealed class BundleCache
             var info = decision.Probe ?? await ProbeAsync(source, retry, ct).ConfigureAwait(false);
             _log.Info("fetching", ("bundle", bundle.Name), ("source", source.DisplayName), ("version", info.VersionId), ("bytes", info.Length), ("format", FormatNames.Of(bundle.Format)));
             var (bases, resumable) = Bases(bundle, published);
-            return await _fetcher.FetchAsync(new(bundle, source, info, bases, resumable, retry.Budget), ct).ConfigureAwait(false);
+            return await _fetcher.FetchAsync(new(bundle, source, info, bases, resumable, retry.Budget, _snapStart), ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -10,11 +10,19 @@ namespace ExtensionCache.Extension.Bundles;
 
 /// <summary>
 /// What one fetch of a new version is given: the bundle, its source and the probe's answer, the trees it may take
-/// entries from and whether a later attempt could reuse this one's files (<see cref="ReuseDecision.Bases"/>), and the
-/// budget its requests retry within. INIT and a refresh check differ only in these (and in what a failure means to
-/// them, which is theirs to decide).
+/// entries from and whether a later attempt could reuse this one's files (<see cref="ReuseDecision.Bases"/>), the
+/// budget its requests retry within, and at a <c>snap-start</c> INIT the space the snapshot's <c>/tmp</c> leaves
+/// (<see cref="SnapStartSpace"/>). INIT and a refresh check differ only in these (and in what a failure means to them,
+/// which is theirs to decide).
 /// </summary>
-public sealed record FetchRequest(BundleSpec Bundle, IBundleSource Source, SourceInfo Info, IReadOnlyList<ExistingTree> Bases, bool Resumable, FetchBudget Budget);
+public sealed record FetchRequest(
+    BundleSpec Bundle,
+    IBundleSource Source,
+    SourceInfo Info,
+    IReadOnlyList<ExistingTree> Bases,
+    bool Resumable,
+    FetchBudget Budget,
+    SnapStartSpace? Space = null);
 
 /// <summary>How far a fetch still running has got: archive bytes read of the total, files and bytes written.</summary>
 public sealed record FetchProgress(string Bundle, long ArchiveBytes, long ReadBytes, long Files, long Bytes);
@@ -42,7 +50,7 @@ public sealed class VersionFetcher(
     public async Task<BundleResult> FetchAsync(FetchRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (bundle, source, info, _, resumable, _) = request;
+        var (bundle, source, info, _, resumable, _, _) = request;
         if (info.Length == 0)
         {
             throw new BundleException(FailureKind.BundleIntegrity, $"{source.DisplayName} is empty (0 bytes), not a {FormatNames.Of(bundle.Format)} archive");
@@ -95,13 +103,26 @@ public sealed class VersionFetcher(
 
     private async Task<BundleResult> FetchIntoAsync(FetchRequest request, string attempt, CancellationToken ct)
     {
-        var (bundle, source, info, bases, _, budget) = request;
+        var (bundle, source, info, bases, _, budget, space) = request;
         var root = publisher.Root;
         var free = new DriveInfo(attempt).AvailableFreeSpace - FreeSpaceReserve;
-        var caps = new ExtractionCaps(
-            Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free)),
-            limits.MaxEntries,
-            $"the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root}");
+        var maxBytes = Math.Min(limits.MaxUnpackedBytes, Math.Max(0, free));
+        var origin = $"the unpacked-size cap of {limits.MaxUnpackedBytes} or the free space in {root}";
+        if (space?.Room(FreeSpaceReserve) is { } room)
+        {
+            // SnapStart: checked before the archive downloads (a zip's declared size against the cap when it opens).
+            if (bundle.Format != BundleFormat.Zip)
+            {
+                room.CheckTar(source.DisplayName, FormatNames.Of(bundle.Format), info.Length);
+            }
+
+            if (room.Bytes < maxBytes)
+            {
+                (maxBytes, origin) = (room.Bytes, room.Origin);
+            }
+        }
+
+        var caps = new ExtractionCaps(maxBytes, limits.MaxEntries, origin);
         var target = new ExtractionTarget(attempt, caps, readOnlyFiles: bundle.Format == BundleFormat.Zip);
         var retry = new RetryPolicy(time, budget: budget, inFlight: inFlight);
         var started = time.GetTimestamp();

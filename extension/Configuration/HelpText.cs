@@ -48,7 +48,13 @@ public static class HelpText
           {CacheOptions.MetricsVariable,-30} on (default): one CloudWatch Embedded Metric Format line per bundle per INIT
                                          and per refresh check (namespace ExtensionCache, dimension Bundle); off
           AWS_LAMBDA_LOG_FORMAT          JSON for one JSON object per line; otherwise text lines
-          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION and the function role's credentials are used for s3://
+          AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION and the function role's credentials are used for s3://:
+              AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN when set, else the container credentials
+              endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE], as SnapStart
+              gives them), renewed before they expire
+          AWS_LAMBDA_INITIALIZATION_TYPE set by Lambda. snap-start: a bundle must fit SnapStart's 512 MB of /tmp (checked
+                                         before it downloads); the first invoke after the restore drops old
+                                         connections and checks every refreshing bundle whatever its period
 
         Published layout:
           <root>/<name>                                  link to the complete, verified bundle (never partial)

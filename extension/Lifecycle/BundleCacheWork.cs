@@ -21,7 +21,7 @@ public sealed class BundleCacheWork : IBundleWork
     {
         ArgumentNullException.ThrowIfNull(options);
         sources = new BundleSourceFactory(environment);
-        cache = new BundleCache(options.Root, options.Limits, log, sources, time, clock);
+        cache = new BundleCache(options.Root, options.Limits, log, sources, time, clock, snapStart: SnapStartSpace.For(options, environment));
         metrics = new EmbeddedMetrics(log, options.Metrics, time);
     }
 
@@ -69,6 +69,8 @@ public sealed class BundleCacheWork : IBundleWork
 
         return !outcome.Failed;
     }
+
+    public void DropConnections() => sources.Reset();
 
     public void Dispose() => sources.Dispose();
 }

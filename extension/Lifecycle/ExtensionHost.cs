@@ -13,7 +13,9 @@ namespace ExtensionCache.Extension.Lifecycle;
 /// init/error, then wait on event/next until SHUTDOWN. Registers for SHUTDOWN only, unless a bundle refreshes on
 /// demand: then also for INVOKE, where a due refresh check starts and the extension calls next again after at most
 /// the refresh wait (the rest goes on in the background). On Managed Instances, where INVOKE cannot be registered,
-/// a timer drives the checks.
+/// a timer drives the checks. After a SnapStart restore (the first INVOKE after a <c>snap-start</c> INIT) or a
+/// provisioned environment's INIT, which may be long before, it drops every connection and credential from before, and
+/// after a restore checks every refreshing bundle at once.
 /// </summary>
 /// <param name="sandbox">Paused while the extension waits in <c>next</c> on demand (the sandbox may be frozen meanwhile)
 /// and thawed by each event, so refresh budgets count running time only.</param>
@@ -127,6 +129,12 @@ public sealed class ExtensionHost(
             return await WaitForShutdownAsync(registration, null, cancellationToken).ConfigureAwait(false);
         }
 
+        if (options.Initialization == InitializationType.SnapStart)
+        {
+            // The snapshot comes next: nothing pooled or cached goes into it.
+            work.DropConnections();
+        }
+
         using var refreshing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var scheduler = new RefreshScheduler(options.Bundles, work.RefreshAsync, time, log);
         var driver = options.ManagedInstances ? "timer" : "invoke";
@@ -138,7 +146,8 @@ public sealed class ExtensionHost(
         var timer = options.ManagedInstances ? RunTimerAsync(scheduler, refreshing.Token) : Task.CompletedTask;
         try
         {
-            return await WaitForShutdownAsync(registration, new InvokeRefresh(scheduler, options.Refresh.InvokeWait, refreshing.Token), cancellationToken).ConfigureAwait(false);
+            var refresh = new InvokeRefresh(scheduler, options.Refresh.InvokeWait, refreshing.Token, work, options.Initialization);
+            return await WaitForShutdownAsync(registration, refresh, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -165,7 +174,8 @@ public sealed class ExtensionHost(
     }
 
     /// <summary>What an INVOKE does when bundles refresh.</summary>
-    private sealed record InvokeRefresh(RefreshScheduler Scheduler, TimeSpan Wait, CancellationToken Token);
+    private sealed record InvokeRefresh(
+        RefreshScheduler Scheduler, TimeSpan Wait, CancellationToken Token, IBundleWork Work, InitializationType Initialization);
 
     /// <summary>
     /// On demand, shortly before the INIT limit (counted from the process start, which comes a little after Lambda's
@@ -278,6 +288,7 @@ public sealed class ExtensionHost(
         // refresh timer: that sandbox is never frozen) needs to tell frozen time from running time.
         var freezes = registration.Events.Contains(ExtensionEventType.Invoke);
         var trimmed = false;
+        var firstInvoke = true;
         var failures = 0;
         while (true)
         {
@@ -318,6 +329,12 @@ public sealed class ExtensionHost(
                     log.Debug("invoke", ("requestId", invoke.RequestId));
                     if (refresh is not null)
                     {
+                        if (firstInvoke)
+                        {
+                            firstInvoke = false;
+                            FirstInvokeAfterInit(refresh);
+                        }
+
                         // The function's invoke runs meanwhile; only what outlasts it is billed. The rest of a
                         // check goes on in the background, and after a freeze, at the next thaw.
                         var due = refresh.Scheduler.StartDue(refresh.Token);
@@ -332,6 +349,38 @@ public sealed class ExtensionHost(
                     log.Warn("unknown event ignored", ("eventType", unknown.EventType));
                     break;
             }
+        }
+    }
+
+    /// <summary>
+    /// The first INVOKE after INIT. On SnapStart it comes only after a restore: Lambda snapshots the environment once
+    /// INIT is over (every process waits in next) and every later cold start resumes that snapshot, so the extension's
+    /// pending next simply returns the restored environment's first INVOKE (the Extensions API has no restore event).
+    /// The snapshot may be weeks old and its copies many: connections and credentials from before it are dropped, and
+    /// every refreshing bundle is checked now, as an on-demand cold start's INIT would. A provisioned environment's
+    /// INIT may also be hours old: its connections are dropped; its checks stay on their periods (the wall clock says
+    /// how long ago INIT was).
+    /// </summary>
+    private void FirstInvokeAfterInit(InvokeRefresh refresh)
+    {
+        switch (refresh.Initialization)
+        {
+            case InitializationType.SnapStart:
+                refresh.Work.DropConnections();
+                refresh.Scheduler.MakeAllDue();
+                log.Info(
+                    "restored from a snapshot",
+                    ("initializationType", InitializationTypes.Name(refresh.Initialization)),
+                    ("connections", "dropped"),
+                    ("checking", "every refreshing bundle, whatever its period"));
+                break;
+            case InitializationType.ProvisionedConcurrency:
+                refresh.Work.DropConnections();
+                log.Info(
+                    "first invoke after a provisioned INIT",
+                    ("initializationType", InitializationTypes.Name(refresh.Initialization)),
+                    ("connections", "dropped"));
+                break;
         }
     }
 

@@ -18,6 +18,13 @@ public interface IBundleWork : IDisposable
     /// <summary>One refresh check of a bundle (see <see cref="BundleCache.RefreshAsync"/>); false when it failed.</summary>
     Task<bool> RefreshAsync(BundleSpec bundle, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Drops every pooled connection and cached credential, so the next request opens a new connection and fetches
+    /// credentials again: before a SnapStart snapshot and at the first invoke after a restore (or after a provisioned
+    /// environment's INIT, which may be hours old).
+    /// </summary>
+    void DropConnections();
+
     /// <summary>The fetches running now and how far each has got.</summary>
     IReadOnlyList<FetchProgress> Running { get; }
 }

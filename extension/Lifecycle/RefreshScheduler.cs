@@ -71,6 +71,22 @@ public sealed class RefreshScheduler
         return started.Count == 0 ? Task.CompletedTask : Task.WhenAll(started);
     }
 
+    /// <summary>
+    /// Makes every check that is not running due now, whatever its period: the first invoke after a restore from a
+    /// snapshot checks what a cold start on demand would have checked at its INIT.
+    /// </summary>
+    public void MakeAllDue()
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            foreach (var entry in entries.Where(e => e.Running is null && e.NextDue > now))
+            {
+                entry.NextDue = now;
+            }
+        }
+    }
+
     /// <summary>Every check that is running now (to wait for them at shutdown).</summary>
     public Task Running()
     {

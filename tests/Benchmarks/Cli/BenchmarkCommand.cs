@@ -108,6 +108,12 @@ public sealed class BenchmarkCommand
         wrapper.SetAction((parse, cancellationToken) => WrapperBenchmark.RunAsync(
             Math.Clamp(parse.GetValue(wrapperStarts), 1, 10_000), Math.Clamp(parse.GetValue(wrapperRounds), 1, 101), Math.Clamp(parse.GetValue(wrapperBundles), 1, 50), cancellationToken));
         root.Subcommands.Add(wrapper);
+        var snapStartSize = new Option<int>("--size-mb") { Description = "Unpacked size of the node_modules-like bundle in MiB.", DefaultValueFactory = _ => 100 };
+        var snapStartRuns = new Option<int>("--runs") { Description = "Cold starts of each kind (interleaved); medians are reported.", DefaultValueFactory = _ => 5 };
+        var snapStart = new Command("snapstart", "A SnapStart restore's first answer against an on-demand cold start that fetches the same bundle, in the emulator.") { snapStartSize, snapStartRuns, _seed, _extension };
+        snapStart.SetAction((parse, cancellationToken) => SnapStartBenchmark.RunAsync(
+            Math.Clamp(parse.GetValue(snapStartSize), 1, 400), Math.Clamp(parse.GetValue(snapStartRuns), 1, 50), parse.GetValue(_seed), parse.GetValue(_extension), cancellationToken));
+        root.Subcommands.Add(snapStart);
         root.Subcommands.Add(MethodsCommand());
         root.SetAction((parse, cancellationToken) =>
         {

@@ -33,3 +33,10 @@ public sealed record TelemetryDestinationRequest(string? Protocol, [property: Js
 /// <summary>Body of PUT /2022-07-01/telemetry.</summary>
 public sealed record TelemetrySubscribeRequest(
     string? SchemaVersion, IReadOnlyList<string>? Types, TelemetryBufferingRequest? Buffering, TelemetryDestinationRequest? Destination);
+
+/// <summary>The container credentials endpoint's answer (the field names Lambda and ECS use).</summary>
+public sealed record CredentialsResponse(
+    [property: JsonPropertyName("AccessKeyId")] string AccessKeyId,
+    [property: JsonPropertyName("SecretAccessKey")] string SecretAccessKey,
+    [property: JsonPropertyName("Token")] string Token,
+    [property: JsonPropertyName("Expiration")] string Expiration);

@@ -10,4 +10,5 @@ namespace LambdaEmulator.Api;
 [JsonSerializable(typeof(InvokeEvent))]
 [JsonSerializable(typeof(ShutdownEvent))]
 [JsonSerializable(typeof(TelemetrySubscribeRequest))]
+[JsonSerializable(typeof(CredentialsResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -33,6 +33,11 @@ public sealed class ApiServer : IAsyncDisposable
         RuntimeApiEndpoints.Map(app, lifecycle, log);
         ExtensionsApiEndpoints.Map(app, lifecycle);
         TelemetryApiEndpoints.Map(app, lifecycle, telemetry);
+        if (lifecycle.Credentials is { } credentials)
+        {
+            CredentialsEndpoint.Map(app, credentials);
+        }
+
         if (!lifecycle.IsManagedInstances)
         {
             // Lambda Managed Instances have no Logs API: 404 there, as on LMI.

@@ -5,7 +5,7 @@ using LambdaEmulator.Logs;
 namespace LambdaEmulator.Api;
 
 /// <summary>Runtime API 2018-06-01.</summary>
-public static class RuntimeApiEndpoints
+public static partial class RuntimeApiEndpoints
 {
     private const string ErrorTypeHeader = "Lambda-Runtime-Function-Error-Type";
 
@@ -52,6 +52,40 @@ public static class RuntimeApiEndpoints
             await AnswerAsync(context, lifecycle, new InvocationAnswer(true, body, errorType)).ConfigureAwait(false);
         });
 
+        if (lifecycle.IsSnapStart)
+        {
+            // As Lambda's Runtime API server, only for SnapStart (elsewhere: 404).
+            routes.MapGet("/2018-06-01/runtime/restore/next", async context =>
+            {
+                bool restored;
+                try
+                {
+                    restored = await lifecycle.Current.WaitForRestoreAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                if (!restored)
+                {
+                    await ApiResults.WriteErrorAsync(context, 403, "InvalidStateTransition", "restore/next is called once, after init and before the restore").ConfigureAwait(false);
+                    return;
+                }
+
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                await ApiResults.WriteJsonAsync(context, "{}").ConfigureAwait(false);
+            });
+
+            routes.MapPost("/2018-06-01/runtime/restore/error", async context =>
+            {
+                var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
+                lifecycle.Current.ReportRestoreError(RuntimeOrFunctionErrorType(context.Request.Headers[ErrorTypeHeader].FirstOrDefault()), body);
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+                await ApiResults.WriteJsonAsync(context, """{"status":"OK"}""").ConfigureAwait(false);
+            });
+        }
+
         routes.MapPost("/2018-06-01/runtime/init/error", async context =>
         {
             var body = await ApiResults.ReadBodyAsync(context).ConfigureAwait(false);
@@ -61,6 +95,15 @@ public static class RuntimeApiEndpoints
             await ApiResults.WriteJsonAsync(context, """{"status":"OK"}""").ConfigureAwait(false);
         });
     }
+
+    /// <summary>Lambda keeps an error type of the form Runtime.Name or Function.Name, else reports Runtime.Unknown (Function.Unknown for Function.*).</summary>
+    private static string RuntimeOrFunctionErrorType(string? header) =>
+        header is not null && RuntimeOrFunctionError().IsMatch(header) ? header
+        : header?.StartsWith("Function.", StringComparison.Ordinal) == true ? "Function.Unknown"
+        : "Runtime.Unknown";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(Runtime|Function)\.[A-Z][a-zA-Z]+")]
+    private static partial System.Text.RegularExpressions.Regex RuntimeOrFunctionError();
 
     private static string Shorten(string text) => (text.Length > 1_000 ? text[..1_000] + "..." : text).ReplaceLineEndings(" ");
 

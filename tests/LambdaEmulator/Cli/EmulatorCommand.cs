@@ -56,7 +56,7 @@ public sealed class EmulatorCommand
     private readonly Option<double?> _initTimeout = new("--init-timeout")
     {
         HelpName = "SECONDS",
-        Description = "INIT phase timeout in seconds (default 10; with --managed-instances max(130, --timeout)).",
+        Description = "INIT phase timeout in seconds (default 10; with --managed-instances or --snapstart max(130, --timeout)).",
     };
 
     private readonly Option<string[]> _invoke = new("--invoke")
@@ -86,6 +86,17 @@ public sealed class EmulatorCommand
     private readonly Option<bool> _managedInstances = new("--managed-instances")
     {
         Description = "Lambda Managed Instances mode: AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances, extensions may register for SHUTDOWN only, never frozen, concurrent invokes (--concurrency, default 16), INIT limit max(130 s, --timeout), no platform.runtimeDone.",
+    };
+
+    private readonly Option<bool> _snapStart = new("--snapstart")
+    {
+        Description = "SnapStart mode: INIT with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start (limit max(130 s, --timeout)), then a snapshot (every sandbox process stopped), then a restore at the first invoke (RESTORE_START/RESTORE_REPORT, the runtime's restore/next answered, restore telemetry, the sandbox's TCP connections to anything but the emulator's APIs destroyed). Credentials reach the sandbox only through a container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN) whose session changes at the restore.",
+    };
+
+    private readonly Option<double?> _credentialsLifetime = new("--credentials-lifetime")
+    {
+        HelpName = "SECONDS",
+        Description = "With --snapstart: how long each credentials session served by the container credentials endpoint lasts (default 3600); a request in its second half gets a new session.",
     };
 
     private readonly Option<int?> _concurrency = new("--concurrency")
@@ -120,7 +131,7 @@ public sealed class EmulatorCommand
             "Usage: LambdaEmulator [options] [-- <bootstrap command and args>]")
         {
             _layer, _function, _handler, _env, _tmp, _memory, _timeout, _initTimeout, _invoke, _port, _isolate,
-            _noFreeze, _managedInstances, _concurrency, _functionName, _runtime, _bootstrap,
+            _noFreeze, _managedInstances, _snapStart, _credentialsLifetime, _concurrency, _functionName, _runtime, _bootstrap,
         };
         root.Validators.Add(result =>
         {
@@ -142,6 +153,16 @@ public sealed class EmulatorCommand
         if (result.GetValue(_concurrency) is { } concurrency && concurrency < 1)
         {
             result.AddError($"--concurrency expects a whole number of at least 1, got {concurrency}.");
+        }
+
+        if (result.GetValue(_snapStart) && result.GetValue(_managedInstances))
+        {
+            result.AddError("--snapstart and --managed-instances cannot be combined: Lambda offers SnapStart for on-demand functions only.");
+        }
+
+        if (result.GetValue(_credentialsLifetime) is { } lifetime && !(lifetime >= 1))
+        {
+            result.AddError($"--credentials-lifetime expects at least 1 second, got {lifetime}.");
         }
 
         if (result.GetValue(_runtime) is { } runtime
@@ -182,6 +203,7 @@ public sealed class EmulatorCommand
         }
 
         var managed = result.GetValue(_managedInstances);
+        var snapStart = result.GetValue(_snapStart);
         var timeout = TimeSpan.FromSeconds(result.GetValue(_timeout));
         return new EmulatorOptions
         {
@@ -192,13 +214,15 @@ public sealed class EmulatorCommand
             Tmp = result.GetValue(_tmp),
             MemoryMb = result.GetValue(_memory),
             Timeout = timeout,
-            InitTimeout = TimeSpan.FromSeconds(result.GetValue(_initTimeout) ?? (managed ? Math.Max(130, timeout.TotalSeconds) : 10)),
+            InitTimeout = TimeSpan.FromSeconds(result.GetValue(_initTimeout) ?? (managed || snapStart ? Math.Max(130, timeout.TotalSeconds) : 10)),
             Invokes = result.GetValue(_invoke) ?? [],
             Port = result.GetValue(_port),
             Isolate = result.GetValue(_isolate),
             // Managed Instances are never frozen.
             Freeze = !result.GetValue(_noFreeze) && !managed,
             ManagedInstances = managed,
+            SnapStart = snapStart,
+            CredentialsLifetime = TimeSpan.FromSeconds(result.GetValue(_credentialsLifetime) ?? 3600),
             Concurrency = result.GetValue(_concurrency) ?? (managed ? EmulatorOptions.ManagedInstancesConcurrency : 1),
             FunctionName = result.GetValue(_functionName) ?? "function",
             Runtime = result.GetValue(_runtime),

@@ -19,6 +19,15 @@ public sealed record EmulatorOptions
     /// <summary>Lambda Managed Instances mode (<c>--managed-instances</c>); other parts check it, e.g. the Logs API.</summary>
     public bool ManagedInstances { get; init; }
 
+    /// <summary>
+    /// SnapStart mode (<c>--snapstart</c>): INIT, a snapshot (every sandbox process stopped), and a restore at the first
+    /// invoke; credentials only through the container credentials endpoint.
+    /// </summary>
+    public bool SnapStart { get; init; }
+
+    /// <summary>How long each credentials session the container credentials endpoint serves lasts (SnapStart).</summary>
+    public TimeSpan CredentialsLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Invokes the execution environment takes at once.</summary>
     public int Concurrency { get; init; } = 1;
     public string FunctionName { get; init; } = "function";
@@ -39,5 +48,8 @@ public sealed record EmulatorOptions
     public bool OneShot => Invokes.Count > 0;
 
     /// <summary>AWS_LAMBDA_INITIALIZATION_TYPE and the telemetry events' initializationType.</summary>
-    public string InitializationType => ManagedInstances ? "lambda-managed-instances" : "on-demand";
+    public string InitializationType => ManagedInstances ? "lambda-managed-instances" : SnapStart ? "snap-start" : "on-demand";
+
+    /// <summary>The version invoked: SnapStart runs on published versions only (<c>1</c> here), otherwise <c>$LATEST</c>.</summary>
+    public string FunctionVersion => SnapStart ? "1" : "$LATEST";
 }

@@ -22,6 +22,9 @@ public sealed class LifecycleController(
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromMilliseconds(2_000);
     private static readonly TimeSpan MemorySampleInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Lambda's limit on a restore and the runtime's after-restore hooks.</summary>
+    private static readonly TimeSpan RestoreTimeout = TimeSpan.FromSeconds(10);
+
     private readonly string _region = RegionOf(options);
     private readonly SandboxProcesses _processes = new(options, environment, log, time);
     private readonly MemoryMeter _memory = new();
@@ -34,6 +37,8 @@ public sealed class LifecycleController(
     private SandboxFailure? _lastInitFailure;
     private bool _initialized;
     private double? _pendingInitDurationMs;
+    private RestoreDurations? _pendingRestore;
+    private bool _restorePending;
     private int _inFlight;
     private volatile bool _stopping;
     private CancellationTokenSource? _sampling;
@@ -45,15 +50,25 @@ public sealed class LifecycleController(
     /// <summary>Lambda Managed Instances mode: the APIs that do not exist there (the Logs API) check this.</summary>
     public bool IsManagedInstances => options.ManagedInstances;
 
+    /// <summary>SnapStart mode: the runtime's restore endpoints exist only then.</summary>
+    public bool IsSnapStart => options.SnapStart;
+
+    /// <summary>SnapStart with credentials given: the sessions the container credentials endpoint serves.</summary>
+    public CredentialSessions? Credentials { get; } = CredentialSessions.For(options, log, time);
+
     /// <summary>host:port of the Runtime/Extensions/Telemetry API listener; set before INIT.</summary>
     public string RuntimeApi
     {
         get => _processes.RuntimeApi;
-        set => _processes.RuntimeApi = value;
+        set
+        {
+            _processes.RuntimeApi = value;
+            _processes.CredentialsToken = Credentials?.AuthorizationToken;
+        }
     }
 
     public RegisterResponse RegisterResponseBody(bool withAccountId) =>
-        new(options.FunctionName, "$LATEST", options.Handler, withAccountId ? "123456789012" : null);
+        new(options.FunctionName, options.FunctionVersion, options.Handler, withAccountId ? "123456789012" : null);
 
     /// <summary>Runs INIT; false when it failed or timed out (the sandbox is then reset).</summary>
     public async Task<bool> InitAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -175,9 +190,74 @@ public sealed class LifecycleController(
         }
 
         _initialized = true;
-        // On Managed Instances INIT is reported on its own (INIT_REPORT), not in the first REPORT.
-        _pendingInitDurationMs = phase == "init" && !options.ManagedInstances ? initMs : null;
+        // On Managed Instances and with SnapStart INIT is reported on its own (INIT_REPORT), not in the first REPORT.
+        _pendingInitDurationMs = phase == "init" && !options.ManagedInstances && !options.SnapStart ? initMs : null;
+        if (options.SnapStart)
+        {
+            TakeSnapshot();
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// SnapStart: Lambda snapshots the environment once INIT is over. Every process stops (SIGSTOP) and stays stopped
+    /// until the restore, which the first invoke brings (a test in serve mode can change the world in between).
+    /// </summary>
+    private void TakeSnapshot()
+    {
+        _processes.Snapshot();
+        telemetry.Pause();
+        _restorePending = true;
+        log.Debug("snapshot taken: every sandbox process is stopped until the restore at the first invoke");
+    }
+
+    /// <summary>
+    /// SnapStart's restore, at the first invoke after the snapshot (caller holds the transition gate): RESTORE_START, a
+    /// new credentials session, the sandbox's connections to the outside destroyed, every process resumed; then, if
+    /// the runtime waits in restore/next, that call returns and the runtime's after-restore hooks run until it calls
+    /// invocation/next (or restore/error, or 10 s pass); RESTORE_REPORT. Returns the failure, or null.
+    /// </summary>
+    private async Task<SandboxFailure?> RestoreAsync(CancellationToken cancellationToken)
+    {
+        _restorePending = false;
+        var state = Current;
+        var stopwatch = Stopwatch.StartNew();
+        _reporter.RestoreStart();
+        Credentials?.Restore();
+        await SnapshotConnections.DropAsync(_processes.Groups, new Uri("http://" + RuntimeApi).Port, log).ConfigureAwait(false);
+        _processes.Thaw();
+        telemetry.Resume();
+
+        var hooks = Stopwatch.StartNew();
+        var status = PhaseStatus.Success;
+        SandboxFailure? failure = null;
+        if (state.ReleaseRestore())
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Max(RestoreTimeout - stopwatch.Elapsed, TimeSpan.Zero));
+            try
+            {
+                await state.WaitUntilAsync(s => s.Failure is not null || s.RestoreFailure is not null || s.RuntimeWaiting, timeout.Token).ConfigureAwait(false);
+                failure = state.RuntimeWaiting ? null : state.RestoreFailure ?? state.Failure;
+                status = failure is null ? PhaseStatus.Success : PhaseStatus.Error;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                status = PhaseStatus.Timeout;
+                failure = new SandboxFailure("Runtime.RestoreHookUserTimeout", $"The runtime's after-restore hooks did not finish within {RestoreTimeout.TotalSeconds:0} s");
+            }
+        }
+
+        hooks.Stop();
+        stopwatch.Stop();
+        _reporter.RestoreDone(status, stopwatch.Elapsed.TotalMilliseconds, failure?.ErrorType);
+        lock (_gate)
+        {
+            _pendingRestore = new RestoreDurations(stopwatch.Elapsed.TotalMilliseconds, hooks.Elapsed.TotalMilliseconds);
+        }
+
+        return failure;
     }
 
     private async Task RunInvokeAsync(
@@ -233,6 +313,16 @@ public sealed class LifecycleController(
                 _reporter.RuntimeDone(requestId, status, stopwatch.Elapsed.TotalMilliseconds, 0);
                 respond(FailureOutcome(requestId, status, failure));
                 Report(requestId, stopwatch, status, failure, postRuntimeExtensionsMs: null);
+                return;
+            }
+
+            if (_restorePending && await RestoreAsync(cancellationToken).ConfigureAwait(false) is { } restoreFailure)
+            {
+                _reporter.Start(requestId);
+                _reporter.RuntimeDone(requestId, PhaseStatus.Error, stopwatch.Elapsed.TotalMilliseconds, 0);
+                respond(FailureOutcome(requestId, PhaseStatus.Error, restoreFailure));
+                Report(requestId, stopwatch, PhaseStatus.Error, restoreFailure, postRuntimeExtensionsMs: null);
+                await ResetAsync("failure", cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -431,14 +521,17 @@ public sealed class LifecycleController(
     private void Report(string requestId, Stopwatch stopwatch, PhaseStatus status, SandboxFailure? failure, double? postRuntimeExtensionsMs)
     {
         double? initDuration;
+        RestoreDurations? restore;
         lock (_gate)
         {
             initDuration = _pendingInitDurationMs;
             _pendingInitDurationMs = null;
+            restore = _pendingRestore;
+            _pendingRestore = null;
         }
 
         _reporter.Report(
-            new InvokeReport(requestId, status, failure, stopwatch.Elapsed.TotalMilliseconds, initDuration, postRuntimeExtensionsMs), _memory.PeakMb);
+            new InvokeReport(requestId, status, failure, stopwatch.Elapsed.TotalMilliseconds, initDuration, postRuntimeExtensionsMs, restore), _memory.PeakMb);
     }
 
     private static InvokeOutcome FailureOutcome(string requestId, PhaseStatus status, SandboxFailure failure)
@@ -471,9 +564,11 @@ public sealed class LifecycleController(
         }
 
         _initialized = false;
+        _restorePending = false;
         lock (_gate)
         {
             _pendingInitDurationMs = null;
+            _pendingRestore = null;
         }
 
         telemetry.Resume();

@@ -20,6 +20,10 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles, bool man
     private readonly Dictionary<string, Invocation> _inFlight = new(StringComparer.Ordinal);
     private bool _registrationOpen = true;
     private int _runtimeWaiters;
+    private int _restoreWaiters;
+    private bool _restoreReleased;
+    private readonly TaskCompletionSource _restoreRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SandboxFailure? _restoreFailure;
     private bool _shuttingDown;
     private SandboxFailure? _failure;
 
@@ -144,6 +148,84 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles, bool man
         }
     }
 
+    /// <summary>
+    /// SnapStart: the runtime's <c>GET /runtime/restore/next</c>, called when its init (and its before-snapshot hooks)
+    /// is done; it returns at the restore (<see cref="ReleaseRestore"/>). False when the call is out of place (a second
+    /// call, or after the restore).
+    /// </summary>
+    public async Task<bool> WaitForRestoreAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_restoreReleased || _restoreWaiters > 0)
+            {
+                return false;
+            }
+
+            _restoreWaiters++;
+            Pulse();
+        }
+
+        try
+        {
+            await _restoreRelease.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _restoreWaiters--;
+            }
+        }
+    }
+
+    /// <summary>The restore answers <c>restore/next</c>; true when the runtime was waiting in it (its after-restore hooks run next).</summary>
+    public bool ReleaseRestore()
+    {
+        lock (_gate)
+        {
+            var waiting = _restoreWaiters > 0;
+            _restoreReleased = true;
+            _restoreRelease.TrySetResult();
+            Pulse();
+            return waiting;
+        }
+    }
+
+    /// <summary>The runtime's <c>POST /runtime/restore/error</c>: its after-restore hooks failed.</summary>
+    public void ReportRestoreError(string errorType, string body)
+    {
+        lock (_gate)
+        {
+            _restoreFailure ??= new SandboxFailure(errorType, "The runtime reported a restore error", body);
+            Pulse();
+        }
+    }
+
+    public SandboxFailure? RestoreFailure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _restoreFailure;
+            }
+        }
+    }
+
+    /// <summary>The runtime waits in <c>runtime/invocation/next</c> (after a restore: its after-restore hooks are done).</summary>
+    public bool RuntimeWaiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runtimeWaiters > 0;
+            }
+        }
+    }
+
     /// <summary>Records the runtime's answer; false when the request id is no invoke in flight or is answered already.</summary>
     public bool Answer(string requestId, InvocationAnswer answer)
     {
@@ -218,13 +300,13 @@ public sealed class LifecycleState(IReadOnlySet<string> extensionFiles, bool man
 
     /// <summary>
     /// INIT ends when every extension has called next and the runtime (on Managed Instances: at least one of its
-    /// workers) waits in runtime/invocation/next.
+    /// workers) waits in runtime/invocation/next, or with SnapStart in runtime/restore/next.
     /// </summary>
     public bool InitComplete()
     {
         lock (_gate)
         {
-            return _runtimeWaiters > 0 && _agents.Values.All(a => a.NextCalls > 0);
+            return (_runtimeWaiters > 0 || _restoreWaiters > 0) && _agents.Values.All(a => a.NextCalls > 0);
         }
     }
 

@@ -17,8 +17,39 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
         log.PlatformEvent("platform.initStart", new JsonObject
         {
             ["initializationType"] = options.InitializationType, ["phase"] = phase, ["runtimeVersion"] = PlatformLines.RuntimeVersion,
-            ["functionName"] = options.FunctionName, ["functionVersion"] = "$LATEST",
+            ["functionName"] = options.FunctionName, ["functionVersion"] = options.FunctionVersion,
         });
+    }
+
+    /// <summary>A SnapStart restore begins: RESTORE_START and platform.restoreStart.</summary>
+    public void RestoreStart()
+    {
+        log.Platform(PlatformLines.RestoreStart(region));
+        log.PlatformEvent("platform.restoreStart", new JsonObject
+        {
+            ["runtimeVersion"] = PlatformLines.RuntimeVersion,
+            ["runtimeVersionArn"] = $"arn:aws:lambda:{region}::runtime:emulator",
+            ["functionName"] = options.FunctionName,
+            ["functionVersion"] = options.FunctionVersion,
+            ["instanceMaxMemory"] = options.MemoryMb,
+        });
+    }
+
+    /// <summary>The restore's end: platform.restoreRuntimeDone, RESTORE_REPORT (with Status only when it failed) and platform.restoreReport.</summary>
+    public void RestoreDone(PhaseStatus status, double durationMs, string? errorType)
+    {
+        var text = PlatformLines.Text(status);
+        var runtimeDone = new JsonObject { ["status"] = text };
+        var report = new JsonObject { ["status"] = text, ["metrics"] = new JsonObject { ["durationMs"] = Math.Round(durationMs, 3) } };
+        if (errorType is not null)
+        {
+            runtimeDone["errorType"] = errorType;
+            report["errorType"] = errorType;
+        }
+
+        log.PlatformEvent("platform.restoreRuntimeDone", runtimeDone);
+        log.Platform(PlatformLines.RestoreReport(durationMs, status == PhaseStatus.Success ? null : text, errorType));
+        log.PlatformEvent("platform.restoreReport", report);
     }
 
     public void ExtensionLaunchError(string name) =>
@@ -35,7 +66,7 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
 
     /// <summary>
     /// End of INIT. On demand Lambda prints INIT_REPORT only when INIT did not succeed (its duration goes into the
-    /// first REPORT); on Managed Instances INIT is no part of an invoke, so it is always printed.
+    /// first REPORT); on Managed Instances and with SnapStart INIT is no part of an invoke, so it is always printed.
     /// </summary>
     public void InitDone(string phase, PhaseStatus status, double durationMs, string? errorType)
     {
@@ -49,7 +80,7 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
             ["initializationType"] = options.InitializationType, ["phase"] = phase, ["status"] = text,
             ["metrics"] = new JsonObject { ["durationMs"] = Math.Round(durationMs, 3) },
         });
-        if (status != PhaseStatus.Success || options.ManagedInstances)
+        if (status != PhaseStatus.Success || options.ManagedInstances || options.SnapStart)
         {
             log.Platform(PlatformLines.InitReport(durationMs, phase, text, errorType));
         }
@@ -57,8 +88,8 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
 
     public void Start(string requestId)
     {
-        log.Platform(PlatformLines.Start(requestId));
-        log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = "$LATEST" });
+        log.Platform(PlatformLines.Start(requestId, options.FunctionVersion));
+        log.PlatformEvent("platform.start", new JsonObject { ["requestId"] = requestId, ["version"] = options.FunctionVersion });
     }
 
     /// <summary>The runtime is done with an invoke (answered, failed or timed out). Managed Instances send no such event.</summary>
@@ -96,7 +127,7 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
         log.Platform(PlatformLines.End(report.RequestId));
         log.Platform(PlatformLines.Report(
             report.RequestId, report.DurationMs, options.MemoryMb, maxMemoryUsedMb, report.InitDurationMs, report.PostRuntimeExtensionsMs,
-            reportStatus, errorType));
+            reportStatus, errorType, report.Restore));
         var metrics = new JsonObject
         {
             ["durationMs"] = Math.Round(report.DurationMs, 3), ["billedDurationMs"] = PlatformLines.Billed(report.DurationMs),
@@ -105,6 +136,12 @@ public sealed class PlatformReporter(EmulatorOptions options, LambdaLog log, str
         if (report.InitDurationMs is { } init)
         {
             metrics["initDurationMs"] = Math.Round(init, 3);
+        }
+
+        if (report.Restore is { } restore)
+        {
+            metrics["restoreDurationMs"] = Math.Round(restore.DurationMs, 3);
+            metrics["billedRestoreDurationMs"] = PlatformLines.Billed(restore.BilledMs);
         }
 
         log.PlatformEvent("platform.report", new JsonObject

@@ -18,6 +18,9 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
     /// <summary>host:port of the Runtime/Extensions/Telemetry API listener; set before the first start.</summary>
     public string RuntimeApi { get; set; } = "";
 
+    /// <summary>SnapStart with credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN.</summary>
+    public string? CredentialsToken { get; set; }
+
     public bool IsEmpty => _processes.Count == 0;
 
     /// <summary>Process group ids, safe to read from the memory sampler's thread.</summary>
@@ -37,7 +40,7 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
             return false;
         }
 
-        var variables = new SandboxVariables(options, _paths, RuntimeApi).ForExtension();
+        var variables = new SandboxVariables(options, _paths, RuntimeApi, CredentialsToken).ForExtension();
         var command = Path.Combine(_paths.Opt, "extensions", name);
         Track(SandboxProcess.Start(name, LogSource.Extension, [command], variables, _paths.Task, _isolation, log), exited);
         return true;
@@ -53,7 +56,7 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
     /// <summary>Starts the runtime, through AWS_LAMBDA_EXEC_WRAPPER when the function sets it and the runtime honours it.</summary>
     public void StartRuntime(IReadOnlyList<string> command, Action<SandboxProcess, int> exited)
     {
-        var variables = new SandboxVariables(options, _paths, RuntimeApi).ForRuntime();
+        var variables = new SandboxVariables(options, _paths, RuntimeApi, CredentialsToken).ForRuntime();
         if (ExecWrapper.For(options.Runtime, variables) is { } wrapper)
         {
             log.Debug($"runtime starts through {ExecWrapper.Variable}={wrapper}");
@@ -70,6 +73,15 @@ public sealed class SandboxProcesses(EmulatorOptions options, ExecutionEnvironme
     public void Freeze() => _freezer.Freeze(_processes);
 
     public void Thaw() => _freezer.Thaw(_processes);
+
+    /// <summary>SnapStart's snapshot: every process group stopped (SIGSTOP), whatever --no-freeze says, until <see cref="Thaw"/>.</summary>
+    public void Snapshot()
+    {
+        foreach (var process in _processes)
+        {
+            process.Signal(ProcessGroupSignals.SigStop);
+        }
+    }
 
     /// <summary>
     /// SHUTDOWN's signals: SIGTERM to the runtime (SIGKILL without a budget), SIGKILL to the extensions that get no

@@ -4,7 +4,9 @@ using LambdaEmulator.Cli;
 namespace LambdaEmulator.Sandbox;
 
 /// <summary>The environment Lambda gives the runtime and extensions (see lambda-contract.md).</summary>
-public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths, string runtimeApi)
+/// <param name="credentialsToken">SnapStart with credentials: the container credentials endpoint's token; the key
+/// variables are then not given at all, as Lambda gives SnapStart functions none.</param>
+public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths, string runtimeApi, string? credentialsToken = null)
 {
     private static readonly string[] Credentials = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
 
@@ -30,8 +32,13 @@ public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths
             variables["AWS_EXECUTION_ENV"] = $"AWS_Lambda_{runtime}";
         }
 
-        variables["AWS_LAMBDA_LOG_GROUP_NAME"] = $"/aws/lambda/{options.FunctionName}";
-        variables["AWS_LAMBDA_LOG_STREAM_NAME"] = "emulator";
+        if (!options.SnapStart)
+        {
+            // AWS: not available in SnapStart functions.
+            variables["AWS_LAMBDA_LOG_GROUP_NAME"] = $"/aws/lambda/{options.FunctionName}";
+            variables["AWS_LAMBDA_LOG_STREAM_NAME"] = "emulator";
+        }
+
         return variables;
     }
 
@@ -56,7 +63,7 @@ public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths
         variables["AWS_DEFAULT_REGION"] = region;
         variables["AWS_LAMBDA_FUNCTION_NAME"] = options.FunctionName;
         variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = options.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+        variables["AWS_LAMBDA_FUNCTION_VERSION"] = options.FunctionVersion;
         variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = options.InitializationType;
         variables["AWS_LAMBDA_RUNTIME_API"] = runtimeApi;
         variables["TZ"] = ":UTC";
@@ -69,6 +76,21 @@ public sealed class SandboxVariables(EmulatorOptions options, SandboxPaths paths
         foreach (var (key, value) in options.Environment)
         {
             variables[key] = value;
+        }
+
+        if (options.SnapStart)
+        {
+            // Whatever keys the emulator was given (its own or --env) are served by the endpoint only.
+            foreach (var key in Credentials)
+            {
+                variables.Remove(key);
+            }
+
+            if (credentialsToken is not null)
+            {
+                variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = $"http://{runtimeApi}{Lifecycle.CredentialSessions.Path}";
+                variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = credentialsToken;
+            }
         }
 
         return variables;
