@@ -58,7 +58,19 @@ public sealed class ContainerCredentialsTests
         Assert.Equal("session-1", (await credentials.GetCredentialsAsync()).Token);
         Assert.Equal("session-1", (await credentials.GetCredentialsAsync()).Token);
         await endpoint.WaitForRequestsAsync(2, Generous);
-        Assert.Equal("session-2", (await credentials.GetCredentialsAsync()).Token);
+
+        // The endpoint has answered the renewal; the provider stores it when that answer has been read, so the next
+        // uses see a newer session once it has (each use in the window may start another renewal).
+        var renewed = (await credentials.GetCredentialsAsync()).Token;
+        var until = DateTimeOffset.UtcNow + Generous;
+        while (renewed == "session-1" && DateTimeOffset.UtcNow < until)
+        {
+            await Task.Delay(20);
+            renewed = (await credentials.GetCredentialsAsync()).Token;
+        }
+
+        Assert.NotEqual("session-1", renewed);
+        Assert.StartsWith("session-", renewed, StringComparison.Ordinal);
 
         // 59 seconds left: never handed out again; the next use waits for a new session (in the background window it
         // would get the same one).
