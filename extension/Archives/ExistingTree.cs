@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
-using ExtensionCache.Extension.Publishing;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -54,18 +53,20 @@ public sealed class ExistingTree
             return null;
         }
 
+        var full = Path.Join(Root, path);
         if (!ParentsAreDirectories(path))
         {
             return null;
         }
 
-        // One lstat: a symlink is not a regular file, so no readlink is needed to refuse it.
-        var full = Path.Join(Root, path);
-        if (PosixFileSystem.Lstat(full, out var size, out var ticks) != NodeKind.File || size != entry.UncompressedSize)
+        // One lstat: a symlink shows as a reparse point, so no readlink is needed to refuse it.
+        var info = new FileInfo(full);
+        if (!info.Exists || (info.Attributes & FileAttributes.ReparsePoint) != 0 || info.Length != entry.UncompressedSize)
         {
             return null;
         }
 
+        var ticks = info.LastWriteTimeUtc.Ticks;
         if (_index is not null)
         {
             // Size and mtime as the extension left them: a file written since (by function code) is fetched again.
@@ -100,7 +101,7 @@ public sealed class ExistingTree
         return bytes.Length == entry.UncompressedSize && Crc32.HashToUInt32(bytes) == entry.Crc32 ? target : null;
     }
 
-    private bool ParentsAreDirectories(ReadOnlySpan<char> path)
+    private bool ParentsAreDirectories(string path)
     {
         var slash = path.LastIndexOf('/');
         if (slash < 0)
@@ -108,16 +109,16 @@ public sealed class ExistingTree
             return true;
         }
 
-        // Looked up without making a string: most files share a folder already checked.
         var parent = path[..slash];
-        if (_safeDirectories.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(parent, out var safe))
+        if (_safeDirectories.TryGetValue(parent, out var safe))
         {
             return safe;
         }
 
-        // One lstat: a symlink to a folder is not a directory.
-        safe = ParentsAreDirectories(parent) && PosixFileSystem.Lstat(Path.Join(Root, parent), out _, out _) == NodeKind.Directory;
-        _safeDirectories[parent.ToString()] = safe;
+        // One lstat: a symlink to a folder shows as a reparse point.
+        var info = new DirectoryInfo(Path.Join(Root, parent));
+        safe = ParentsAreDirectories(parent) && info.Exists && (info.Attributes & FileAttributes.ReparsePoint) == 0;
+        _safeDirectories[parent] = safe;
         return safe;
     }
 
