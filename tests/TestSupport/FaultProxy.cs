@@ -1,17 +1,11 @@
 using System.Diagnostics;
-using System.Net;
 using System.Security;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace ExtensionCache.TestSupport;
 
 /// <summary>
-/// A reverse proxy (YARP's forwarder on Kestrel, 127.0.0.1, a port it picks itself) in front of a real server,
+/// A reverse proxy (a <see cref="ForwardingServer"/>) in front of a real server,
 /// for example <see cref="S3rver"/>, that injects faults by rule. Each request is checked against the rules in
 /// the order they were added; the first rule that applies (<see cref="FaultRule"/>) decides its fault, and a
 /// request no rule applies to is forwarded untouched. Rules can be added and cleared while it runs. Every request
@@ -25,25 +19,14 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly List<FaultProxyRequest> _requests = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly long _started = Stopwatch.GetTimestamp();
-    private readonly string _target;
-    private readonly HttpMessageInvoker _upstream = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    });
+    private ForwardingServer? _server;
 
-    private WebApplication? _app;
-
-    private FaultProxy(Uri target)
+    private FaultProxy()
     {
-        _target = target.GetLeftPart(UriPartial.Authority);
     }
 
     /// <summary>Where clients connect: <c>http://127.0.0.1:port</c>.</summary>
-    public Uri Endpoint { get; private set; } = new("http://127.0.0.1");
+    public Uri Endpoint => _server!.Endpoint;
 
     /// <summary>Every request received so far, oldest first (a copy).</summary>
     public IReadOnlyList<FaultProxyRequest> Requests
@@ -60,18 +43,10 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Starts a proxy that forwards to <paramref name="target"/> (scheme, host and port are used).</summary>
     public static async Task<FaultProxy> StartAsync(Uri target)
     {
-        var proxy = new FaultProxy(target);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddHttpForwarder();
-        var app = builder.Build();
-        app.Run(proxy.HandleAsync);
-        proxy._app = app;
+        var proxy = new FaultProxy();
         try
         {
-            await app.StartAsync().ConfigureAwait(false);
-            proxy.Endpoint = new Uri(app.Urls.Single());
+            proxy._server = await ForwardingServer.StartAsync(target, proxy.HandleAsync).ConfigureAwait(false);
             return proxy;
         }
         catch
@@ -105,13 +80,11 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         // Stalled requests end first, so stopping Kestrel does not wait for them.
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_app is not null)
+        if (_server is not null)
         {
-            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await _app.DisposeAsync().ConfigureAwait(false);
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
 
-        _upstream.Dispose();
         _stopping.Dispose();
     }
 
@@ -159,20 +132,7 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task ForwardAsync(HttpContext context)
-    {
-        var forwarder = context.RequestServices.GetRequiredService<IHttpForwarder>();
-        await forwarder.SendAsync(
-            context,
-            _target,
-            _upstream,
-            ForwarderRequestConfig.Empty,
-            (incoming, outgoing) =>
-            {
-                outgoing.Headers.Host = incoming.Request.Host.Value;
-                return ValueTask.CompletedTask;
-            }).ConfigureAwait(false);
-    }
+    private Task ForwardAsync(HttpContext context) => _server!.ForwardAsync(context);
 
     private static async Task WriteErrorAsync(HttpContext context, FaultRule fault)
     {

@@ -1,16 +1,10 @@
 using System.Globalization;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace ExtensionCache.TestSupport;
 
 /// <summary>
-/// A reverse proxy (YARP's forwarder on Kestrel, 127.0.0.1, port 0) in front of s3rver that plays S3's check of a
+/// A reverse proxy (a <see cref="ForwardingServer"/>) in front of s3rver that plays S3's check of a
 /// session token, which s3rver does not make (it verifies the signature with its one key, whatever the
 /// <c>X-Amz-Security-Token</c>). It accepts only requests carrying a session the LambdaEmulator's SnapStart mode
 /// issued (<c>emulator-session-N-issued-MS-expires-MS</c>) that has not expired and was not issued before
@@ -25,23 +19,15 @@ public sealed class SessionCheckingProxy : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly List<SessionRequest> _requests = [];
-    private readonly string _target;
-    private readonly HttpMessageInvoker _upstream = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        UseCookies = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    });
-
     private DateTimeOffset _revokedBefore = DateTimeOffset.MinValue;
-    private WebApplication? _app;
+    private ForwardingServer? _server;
 
-    private SessionCheckingProxy(Uri target) => _target = target.GetLeftPart(UriPartial.Authority);
+    private SessionCheckingProxy()
+    {
+    }
 
     /// <summary>Where clients connect: <c>http://127.0.0.1:port</c>.</summary>
-    public Uri Endpoint { get; private set; } = new("http://127.0.0.1");
+    public Uri Endpoint => _server!.Endpoint;
 
     /// <summary>Every request received so far, oldest first (a copy).</summary>
     public IReadOnlyList<SessionRequest> Requests
@@ -57,26 +43,9 @@ public sealed class SessionCheckingProxy : IAsyncDisposable
 
     public static async Task<SessionCheckingProxy> StartAsync(Uri target)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        var proxy = new SessionCheckingProxy(target);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddHttpForwarder();
-        var app = builder.Build();
-        app.Run(proxy.HandleAsync);
-        proxy._app = app;
-        try
-        {
-            await app.StartAsync().ConfigureAwait(false);
-            proxy.Endpoint = new Uri(app.Urls.Single());
-            return proxy;
-        }
-        catch
-        {
-            await proxy.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var proxy = new SessionCheckingProxy();
+        proxy._server = await ForwardingServer.StartAsync(target, proxy.HandleAsync).ConfigureAwait(false);
+        return proxy;
     }
 
     /// <summary>From now on a session issued before <paramref name="instant"/> is refused (what a SnapStart restore does to the INIT's session).</summary>
@@ -90,13 +59,10 @@ public sealed class SessionCheckingProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
+        if (_server is not null)
         {
-            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await _app.DisposeAsync().ConfigureAwait(false);
+            await _server.DisposeAsync().ConfigureAwait(false);
         }
-
-        _upstream.Dispose();
     }
 
     /// <summary>The session number, issue and expiry of an emulator session token; null for anything else.</summary>
@@ -140,17 +106,7 @@ public sealed class SessionCheckingProxy : IAsyncDisposable
             return;
         }
 
-        var forwarder = context.RequestServices.GetRequiredService<IHttpForwarder>();
-        await forwarder.SendAsync(
-            context,
-            _target,
-            _upstream,
-            ForwarderRequestConfig.Empty,
-            (incoming, outgoing) =>
-            {
-                outgoing.Headers.Host = incoming.Request.Host.Value;
-                return ValueTask.CompletedTask;
-            }).ConfigureAwait(false);
+        await _server!.ForwardAsync(context).ConfigureAwait(false);
     }
 }
 
