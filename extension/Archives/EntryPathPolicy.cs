@@ -57,35 +57,48 @@ public static class EntryPathPolicy
             throw Refuse(name, $"a name longer than {MaxPathBytes} bytes is not allowed");
         }
 
-        var kept = new List<string>();
-        foreach (var segment in name.Split('/'))
+        // Segments are checked in place; a new string is made only when a '.' or empty segment must go (the
+        // common, already-normal name is returned as it is, a folder's name without its trailing '/', so a bundle of
+        // tens of thousands of names allocates almost nothing).
+        var normal = true;
+        var rest = name.AsSpan();
+        while (true)
         {
-            if (segment.Length == 0 || segment == ".")
-            {
-                continue;
-            }
+            var slash = rest.IndexOf('/');
+            var last = slash < 0;
+            var segment = last ? rest : rest[..slash];
 
-            if (segment == "..")
+            // An empty last segment is a folder's trailing '/', dropped below without rebuilding the name.
+            if ((segment.Length == 0 && !last) || segment is ".")
+            {
+                normal = false;
+            }
+            else if (segment is "..")
             {
                 throw Refuse(name, "a '..' segment is not allowed (it would leave the bundle)");
             }
-
-            if (Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
+            else if (segment.Length > MaxSegmentBytes / 3 && Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
             {
                 throw Refuse(name, $"a path segment longer than {MaxSegmentBytes} bytes is not allowed");
             }
 
-            kept.Add(segment);
+            if (last)
+            {
+                break;
+            }
+
+            rest = rest[(slash + 1)..];
         }
 
-        var path = string.Join('/', kept);
+        var path = !normal ? string.Join('/', name.Split('/').Where(segment => segment.Length != 0 && segment != "."))
+            : name[^1] == '/' ? name[..^1]
+            : name;
         if (ReservedNames.Contains(path, StringComparer.Ordinal))
         {
             throw Refuse(name, $"the name {path} is reserved for the extension's own files (its manifest and entry index)");
         }
 
-        // The name itself when already normal: the path table then shares it with the zip's entry record.
-        return path == name ? name : path;
+        return path;
     }
 
     /// <summary>

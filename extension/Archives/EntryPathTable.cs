@@ -61,10 +61,17 @@ public sealed class EntryPathTable
     /// </summary>
     public IReadOnlyList<string> MissingParents(string entry, string path)
     {
-        var parent = ParentOf(path);
-        if (_kinds.TryGetValue(parent, out var kind))
+        // The common case, a sibling of an earlier entry: nothing to create, nothing allocated.
+        var slash = path.LastIndexOf('/');
+        if (_kinds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(slash < 0 ? [] : path.AsSpan(0, slash), out var kind)
+            && kind is EntryKind.Directory or EntryKind.ImplicitDirectory)
         {
-            // The common case, a sibling of an earlier entry: nothing to create, nothing allocated.
+            return [];
+        }
+
+        var parent = ParentOf(path);
+        if (_kinds.TryGetValue(parent, out kind))
+        {
             CheckIsDirectory(entry, parent, kind);
             return [];
         }

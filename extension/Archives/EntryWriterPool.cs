@@ -14,8 +14,17 @@ public enum EntryCodec
     Zstd,
 }
 
-/// <summary>What a pool worker does: write one small file (<see cref="EntryWrite"/>), or decode one frame of a large zstd entry (<see cref="ZstdPiece"/>).</summary>
+/// <summary>
+/// What a pool worker does: write one small file (<see cref="EntryWrite"/>), decode one frame of a large zstd entry
+/// (<see cref="ZstdPiece"/>), or hard-link a delta's unchanged files (<see cref="LinkBatch"/>).
+/// </summary>
 public abstract record PoolWork;
+
+/// <summary>Files of a delta, claimed in the target by the reader, to hard-link from an <see cref="ExistingTree"/>.</summary>
+public sealed record LinkBatch(IReadOnlyList<FileLink> Links) : PoolWork;
+
+/// <summary>One claimed file and the tree whose verified file at the same path it is linked to (see <see cref="ExtractionTarget.LinkClaimedFile"/>).</summary>
+public readonly record struct FileLink(string Entry, string Path, ExistingTree From, bool Restamp, UnixFileMode? Mode, DateTimeOffset? Modified);
 
 /// <summary>
 /// One small file of a bundle, claimed in the target and read whole into memory, waiting for a worker.
@@ -40,7 +49,9 @@ public sealed record EntryWrite(
 /// Memory held is capped: at most <see cref="QueuedPerWorker"/> entries per worker of at most
 /// <see cref="MaxBufferedEntryBytes"/> each. The same workers decode the frames of a large zstd entry in parallel
 /// (<see cref="ZipZstdDecoder"/>, whose own budget bounds the frames in flight); each worker keeps one zstd
-/// decoder for all it decodes. The first failure stops every worker and is rethrown to the reader.
+/// decoder for all it decodes. A delta's unchanged files are linked by the same workers, in batches, while the
+/// reader goes on claiming (and creating the folders of) the next ones. The first failure stops every worker and is
+/// rethrown to the reader.
 /// </summary>
 public sealed class EntryWriterPool : IAsyncDisposable
 {
@@ -113,6 +124,9 @@ public sealed class EntryWriterPool : IAsyncDisposable
 
     /// <summary>Queues a claimed file, waiting while the queue is full; throws the first worker's failure.</summary>
     public ValueTask WriteAsync(EntryWrite write) => QueueAsync(write);
+
+    /// <summary>Queues claimed files to hard-link, waiting while the queue is full; throws the first worker's failure.</summary>
+    public ValueTask LinkAsync(LinkBatch batch) => QueueAsync(batch);
 
     /// <summary>Queues one frame of a large zstd entry; <see cref="WaitAsync"/> gives its CRC-32 once it is written.</summary>
     public ValueTask DecodeAsync(ZstdPiece piece) => QueueAsync(piece);
@@ -197,6 +211,14 @@ public sealed class EntryWriterPool : IAsyncDisposable
                         break;
                     case ZstdPiece piece:
                         ZipZstdDecoder.Decode(piece, zstd ??= new Decompressor(), _frames);
+                        break;
+                    case LinkBatch batch:
+                        foreach (var link in batch.Links)
+                        {
+                            _cts.Token.ThrowIfCancellationRequested();
+                            _target.LinkClaimedFile(link.Entry, link.Path, link.From, link.Restamp, link.Mode, link.Modified);
+                        }
+
                         break;
                     default:
                         throw new InvalidOperationException($"unknown pool work {work.GetType().Name}");

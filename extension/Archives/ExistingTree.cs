@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Text;
+using ExtensionCache.Extension.Publishing;
+using Microsoft.Win32.SafeHandles;
 
 namespace ExtensionCache.Extension.Archives;
 
@@ -11,17 +13,20 @@ namespace ExtensionCache.Extension.Archives;
 /// was killed (trusted only after its size and CRC-32 are checked against the central directory, since its last
 /// file may be partial). A path is reused only when every folder on the way is a real directory in this tree and
 /// the file itself is a regular file, so a link can never reach outside the tree or through a symlink. Lookups may
-/// run on several threads at once.
+/// run on several threads at once. Lookups and links are made relative to a handle on the tree's folder, held until
+/// the tree is disposed (the fetch that was given it disposes it).
 /// </summary>
-public sealed class ExistingTree
+public sealed class ExistingTree : IDisposable
 {
     private readonly Dictionary<string, ZipIndexedEntry>? _index;
     private readonly ConcurrentDictionary<string, bool> _safeDirectories = new(StringComparer.Ordinal);
+    private readonly SafeFileHandle? _folder;
 
     private ExistingTree(string root, Dictionary<string, ZipIndexedEntry>? index)
     {
         Root = root;
         _index = index;
+        _folder = PosixFileSystem.OpenFolder(root);
     }
 
     public string Root { get; }
@@ -37,10 +42,10 @@ public sealed class ExistingTree
     public static ExistingTree Partial(string root) => new(root, null);
 
     /// <summary>
-    /// The file in this tree that holds exactly <paramref name="entry"/>'s content, with its mtime in ticks (which a
-    /// hard link to it shares), or null.
+    /// The mtime in ticks (which a hard link shares) of the file at <paramref name="path"/> in this tree when it holds
+    /// exactly <paramref name="entry"/>'s content, or null.
     /// </summary>
-    public (string Path, long MtimeTicks)? FindFile(ZipEntryRecord entry, string path)
+    public long? FindFile(ZipEntryRecord entry, string path)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (_index is not null
@@ -53,28 +58,31 @@ public sealed class ExistingTree
             return null;
         }
 
-        var full = Path.Join(Root, path);
-        if (!ParentsAreDirectories(path))
+        if (_folder is null || !ParentsAreDirectories(path))
         {
             return null;
         }
 
-        // One lstat: a symlink shows as a reparse point, so no readlink is needed to refuse it.
-        var info = new FileInfo(full);
-        if (!info.Exists || (info.Attributes & FileAttributes.ReparsePoint) != 0 || info.Length != entry.UncompressedSize)
+        // One statx, never following a symlink: a symlink is not a regular file, so no readlink is needed to refuse it.
+        if (PosixFileSystem.Lstat(_folder, path, out var size, out var ticks) != NodeKind.File || size != entry.UncompressedSize)
         {
             return null;
         }
 
-        var ticks = info.LastWriteTimeUtc.Ticks;
         if (_index is not null)
         {
             // Size and mtime as the extension left them: a file written since (by function code) is fetched again.
-            return ticks == _index[entry.Name].FileMtimeTicks ? (full, ticks) : null;
+            return ticks == _index[entry.Name].FileMtimeTicks ? ticks : null;
         }
 
-        return Crc32Of(full) == entry.Crc32 ? (full, ticks) : null;
+        return Crc32Of(Path.Join(Root, path)) == entry.Crc32 ? ticks : null;
     }
+
+    /// <summary>Hard-links <paramref name="newPath"/> under <paramref name="folder"/> to the file <see cref="FindFile"/> found at <paramref name="path"/>.</summary>
+    public void LinkFile(string path, SafeFileHandle folder, string newPath) =>
+        PosixFileSystem.LinkAt(_folder ?? throw new ObjectDisposedException(Root), path, folder, newPath);
+
+    public void Dispose() => _folder?.Dispose();
 
     /// <summary>The target of <paramref name="entry"/>'s symlink when this tree has it with the same CRC-32 and size, or null.</summary>
     public string? FindSymlinkTarget(ZipEntryRecord entry, string path)
@@ -101,7 +109,7 @@ public sealed class ExistingTree
         return bytes.Length == entry.UncompressedSize && Crc32.HashToUInt32(bytes) == entry.Crc32 ? target : null;
     }
 
-    private bool ParentsAreDirectories(string path)
+    private bool ParentsAreDirectories(ReadOnlySpan<char> path)
     {
         var slash = path.LastIndexOf('/');
         if (slash < 0)
@@ -109,16 +117,17 @@ public sealed class ExistingTree
             return true;
         }
 
+        // Looked up without making a string: most files share a folder already checked.
         var parent = path[..slash];
-        if (_safeDirectories.TryGetValue(parent, out var safe))
+        if (_safeDirectories.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(parent, out var safe))
         {
             return safe;
         }
 
-        // One lstat: a symlink to a folder shows as a reparse point.
-        var info = new DirectoryInfo(Path.Join(Root, parent));
-        safe = ParentsAreDirectories(parent) && info.Exists && (info.Attributes & FileAttributes.ReparsePoint) == 0;
-        _safeDirectories[parent] = safe;
+        // One statx, never following a symlink: a symlink to a folder is not a directory.
+        var folder = parent.ToString();
+        safe = _folder is not null && ParentsAreDirectories(parent) && PosixFileSystem.Lstat(_folder, folder, out _, out _) == NodeKind.Directory;
+        _safeDirectories[folder] = safe;
         return safe;
     }
 

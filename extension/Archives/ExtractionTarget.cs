@@ -6,9 +6,10 @@ namespace ExtensionCache.Extension.Archives;
 /// only then created by the <see cref="StagingWriter"/>. Paths are claimed by one thread (the archive reader,
 /// in archive order); the content of a claimed file may be written or linked from any thread
 /// (<see cref="WriteClaimedFileAsync"/>, <see cref="LinkClaimedFile"/>), which is how <see cref="EntryWriterPool"/>
-/// writes small files, and a delta links unchanged ones, in parallel.
+/// writes small files, and a delta links unchanged ones, in parallel. Disposing it closes the handle its writer holds
+/// on the folder.
 /// </summary>
-public sealed class ExtractionTarget
+public sealed class ExtractionTarget : IDisposable
 {
     private readonly EntryPathTable _paths = new();
     private readonly StagingWriter _writer;
@@ -98,11 +99,11 @@ public sealed class ExtractionTarget
     }
 
     /// <summary>
-    /// Hard-links a path claimed by <see cref="ClaimLinkedFile"/> to <paramref name="existing"/>, a verified file
-    /// of an <see cref="ExistingTree"/>; safe from any thread.
+    /// Hard-links a path claimed by <see cref="ClaimLinkedFile"/> to the verified file at the same path in
+    /// <paramref name="from"/>; safe from any thread.
     /// </summary>
-    public void LinkClaimedFile(string entry, string path, string existing, bool restamp, UnixFileMode? mode, DateTimeOffset? modified) =>
-        _writer.LinkFile(entry, path, existing, restamp, mode, modified);
+    public void LinkClaimedFile(string entry, string path, ExistingTree from, bool restamp, UnixFileMode? mode, DateTimeOffset? modified) =>
+        _writer.LinkFile(entry, path, from, restamp, mode, modified);
 
     /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>
     public Task<(long Written, uint Crc)> WriteClaimedFileAsync(
@@ -114,6 +115,8 @@ public sealed class ExtractionTarget
 
     /// <summary>Applies directory modes last, so a read-only directory does not block its own children.</summary>
     public void Complete() => _writer.ApplyDirectoryModes(_directoryModes);
+
+    public void Dispose() => _writer.Dispose();
 
     private void ClaimNew(string entry, string path)
     {

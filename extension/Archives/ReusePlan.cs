@@ -3,10 +3,10 @@ using ExtensionCache.Extension.Sources;
 namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
-/// An entry's normalized <paramref name="Path"/> and what is already on disk for it: a file to hard-link (its mtime,
-/// and whether to reset its mode and mtime) or a symlink target to recreate.
+/// An entry's normalized <paramref name="Path"/> and what is already on disk for it: a file at the same path in
+/// <paramref name="From"/> to hard-link (its mtime, and whether to reset its mode and mtime) or a symlink target to recreate.
 /// </summary>
-public sealed record ReusedEntry(string Path, string? File, long FileMtimeTicks, string? LinkTarget, bool Restamp);
+public sealed record ReusedEntry(string Path, ExistingTree? From, long FileMtimeTicks, string? LinkTarget, bool Restamp);
 
 /// <summary>
 /// What a delta update or a resume may take from disk instead of downloading (<see cref="IArchiveExtractor.PlanReuse"/>):

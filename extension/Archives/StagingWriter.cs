@@ -11,8 +11,9 @@ namespace ExtensionCache.Extension.Archives;
 /// checked them; file content may be written from any thread.
 /// </summary>
 /// With <paramref name="readOnlyFiles"/> (zip bundles) files lose every write bit once written: a delta update
-/// hard-links them into later versions, where they share one inode.
-public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnlyFiles = false)
+/// hard-links them into later versions, where they share one inode. Folders and links are made relative to a handle
+/// on the staging folder, opened at the first and held until disposed.
+public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnlyFiles = false) : IDisposable
 {
     private const UnixFileMode WriteBits = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
 
@@ -27,6 +28,8 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
     // A pool of this extraction's own: the shared pool would keep a write buffer per thread and per core resident
     // for the rest of the sandbox's life (a few MB of idle RSS after a parallel extraction).
     private readonly ArrayPool<byte> _writeBuffers = ArrayPool<byte>.Create(WriteBufferBytes, 16);
+    private readonly Lock _folderLock = new();
+    private SafeFileHandle? _folder;
 
     public void MakeDirectory(string entry, string path)
     {
@@ -37,9 +40,9 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
         try
         {
-            // The path is new: the staging folder is fresh and every path in it is recorded in the path table, so
-            // no link can be in the way (files are created with O_EXCL, which also refuses a link).
-            Directory.CreateDirectory(Full(path), NewDirectoryMode);
+            // The path is new and its parent exists: the staging folder is fresh and every path in it is recorded in
+            // the path table, so no link can be in the way (files are created with O_EXCL, which also refuses a link).
+            Publishing.PosixFileSystem.MakeDirectory(Folder(), path, NewDirectoryMode);
         }
         catch (IOException ex)
         {
@@ -112,11 +115,11 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
     public StagedFile OpenFile(string entry, string path, UnixFileMode? mode) => new(entry, OpenNew(entry, path), caps, FileModeOf(mode));
 
     /// <summary>
-    /// Hard-links the new file <paramref name="path"/> to <paramref name="existing"/> (same file system). With
+    /// Hard-links the new file <paramref name="path"/> to the file at the same path in <paramref name="from"/> (same file system). With
     /// <paramref name="restamp"/> (the file came from a killed attempt) its mode and mtime are set as for a written file;
     /// without, the inode is shared with a published version and left as it is (its mode and content already match).
     /// </summary>
-    public void LinkFile(string entry, string path, string existing, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
+    public void LinkFile(string entry, string path, ExistingTree from, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -125,7 +128,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
         try
         {
-            Publishing.PosixFileSystem.Link(existing, Full(path));
+            from.LinkFile(path, Folder(), path);
         }
         catch (IOException ex)
         {
@@ -180,4 +183,21 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
     }
 
     private string Full(string path) => Path.Join(root, path);
+
+    private SafeFileHandle Folder()
+    {
+        lock (_folderLock)
+        {
+            ObjectDisposedException.ThrowIf(_folder?.IsClosed == true, this);
+            return _folder ??= Publishing.PosixFileSystem.OpenFolder(root) ?? throw new IOException($"the staging folder {root} cannot be opened");
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_folderLock)
+        {
+            _folder?.Dispose();
+        }
+    }
 }

@@ -17,6 +17,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
 {
     private const int MaxLinkTargetBytes = 4096;
 
+    /// <summary>Files of a delta handed to a pool worker at once: enough that queueing costs nothing next to the links.</summary>
+    private const int LinkBatchSize = 256;
+
     private readonly IReadOnlyList<ZipEntryRecord> entries;
 
     // The entries in local-header order, the order both the reuse plan and the extraction walk them.
@@ -66,7 +69,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     /// Decides which entries <paramref name="trees"/> already hold (files to hard-link, symlinks to recreate) and which
     /// byte ranges of the archive the rest needs; directories need no bytes at all. Returns null when no file or
     /// symlink can be reused. The trees are searched on <paramref name="workers"/> threads: on a bundle of tens of
-    /// thousands of files the lookups (an lstat each) are most of a delta's time.
+    /// thousands of files the lookups (a statx each) are a large part of a delta's time.
     /// </summary>
     public ReusePlan? PlanReuse(IReadOnlyList<ExistingTree> trees, int workers)
     {
@@ -123,7 +126,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentNullException.ThrowIfNull(target);
         var indexed = new List<IndexedEntry>(_ordered.Count);
-        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, plan, target, pool, indexed, workers, ct), ct).ConfigureAwait(false);
+        await EntryWriterPool.ExtractAsync(target, workers, pool => ExtractEntriesAsync(archive, plan, target, pool, indexed, ct), ct).ConfigureAwait(false);
         var index = new List<ZipIndexedEntry>(indexed.Count);
         foreach (var (entry, path, link, known) in indexed)
         {
@@ -145,9 +148,9 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                     return new ReusedEntry(path, null, 0, link, Restamp: false);
                 }
             }
-            else if (tree.FindFile(entry, path) is { } file)
+            else if (tree.FindFile(entry, path) is { } mtimeTicks)
             {
-                return new ReusedEntry(path, file.Path, file.MtimeTicks, null, Restamp: !tree.IsPublished);
+                return new ReusedEntry(path, tree, mtimeTicks, null, Restamp: !tree.IsPublished);
             }
         }
 
@@ -173,26 +176,29 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     }
 
     private async Task ExtractEntriesAsync(
-        ArchiveStream archive, ReusePlan? plan, ExtractionTarget target, EntryWriterPool pool, List<IndexedEntry> indexed, int workers, CancellationToken ct)
+        ArchiveStream archive, ReusePlan? plan, ExtractionTarget target, EntryWriterPool pool, List<IndexedEntry> indexed, CancellationToken ct)
     {
         var ordered = _ordered;
         long position = 0;
         ZipEntryRecord? previous = null;
         var header = new byte[LocalFileHeader.Size];
-        // Files of a delta claimed in archive order, linked in batches on the workers' threads (a link is a
-        // syscall, tens of thousands of them on a node_modules bundle); a batch runs while the next fetched
-        // entry's bytes are still on their way.
-        var links = new List<(ZipEntryRecord Entry, ReusedEntry Reused)>();
+        // Files of a delta claimed in archive order and linked in batches by the pool's workers (a link is a syscall,
+        // tens of thousands of them on a node_modules bundle) while this thread claims the next ones.
+        var links = new List<FileLink>(LinkBatchSize);
         foreach (var entry in ordered)
         {
             CheckSupported(entry);
             if (plan is not null && (entry.IsDirectory || plan.Reuse.ContainsKey(entry)))
             {
                 ApplyReused(entry, plan, target, links, indexed);
+                if (links.Count == LinkBatchSize)
+                {
+                    await pool.LinkAsync(new LinkBatch(links)).ConfigureAwait(false);
+                    links = new List<FileLink>(LinkBatchSize);
+                }
+
                 continue;
             }
-
-            LinkAll(links, target, workers);
 
             if (entry.LocalHeaderOffset < position)
             {
@@ -229,17 +235,10 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             previous = entry;
         }
 
-        LinkAll(links, target, workers);
-    }
-
-    private static void LinkAll(List<(ZipEntryRecord Entry, ReusedEntry Reused)> links, ExtractionTarget target, int workers)
-    {
-        RunParallel(links.Count, workers, i =>
+        if (links.Count > 0)
         {
-            var (entry, reused) = links[i];
-            target.LinkClaimedFile(entry.Name, reused.Path, reused.File!, reused.Restamp, Mode(entry), entry.Modified);
-        });
-        links.Clear();
+            await pool.LinkAsync(new LinkBatch(links)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs <paramref name="body"/> for 0..count-1 on up to <paramref name="workers"/> threads; the first failure is rethrown as itself.</summary>
@@ -338,7 +337,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
     /// claimed here and queued in <paramref name="links"/>.
     /// </summary>
     private static void ApplyReused(
-        ZipEntryRecord entry, ReusePlan plan, ExtractionTarget target, List<(ZipEntryRecord Entry, ReusedEntry Reused)> links, List<IndexedEntry> indexed)
+        ZipEntryRecord entry, ReusePlan plan, ExtractionTarget target, List<FileLink> links, List<IndexedEntry> indexed)
     {
         if (entry.IsDirectory)
         {
@@ -356,7 +355,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
 
         target.ClaimLinkedFile(entry.Name, path, entry.UncompressedSize);
-        links.Add((entry, reused));
+        links.Add(new FileLink(entry.Name, path, reused.From!, reused.Restamp, Mode(entry), entry.Modified));
         indexed.Add(new(entry, path, string.Empty, reused.Restamp ? WrittenMtime(entry) : reused.FileMtimeTicks));
     }
 

@@ -12,7 +12,7 @@ namespace ExtensionCache.Extension.Bundles;
 /// What one fetch of a new version is given: the bundle, its source and the probe's answer, the trees it may take
 /// entries from and whether a later attempt could reuse this one's files (<see cref="ReuseDecision.Bases"/>), the
 /// budget its requests retry within, and at a <c>snap-start</c> INIT the space the snapshot's <c>/tmp</c> leaves
-/// (<see cref="SnapStartSpace"/>). INIT and a refresh check differ only in these (and in what a failure means to them,
+/// (<see cref="SnapStartSpace"/>). The fetch disposes the trees when it ends. INIT and a refresh check differ only in these (and in what a failure means to them,
 /// which is theirs to decide).
 /// </summary>
 public sealed record FetchRequest(
@@ -72,6 +72,10 @@ public sealed class VersionFetcher(
         {
             _running.TryRemove(bundle.Name, out _);
             publisher.EndAttempts(bundle.Name);
+            foreach (var tree in request.Bases)
+            {
+                tree.Dispose();
+            }
         }
     }
 
@@ -123,7 +127,7 @@ public sealed class VersionFetcher(
         }
 
         var caps = new ExtractionCaps(maxBytes, limits.MaxEntries, origin);
-        var target = new ExtractionTarget(attempt, caps, readOnlyFiles: bundle.Format == BundleFormat.Zip);
+        using var target = new ExtractionTarget(attempt, caps, readOnlyFiles: bundle.Format == BundleFormat.Zip);
         var retry = new RetryPolicy(time, budget: budget, inFlight: inFlight);
         var started = time.GetTimestamp();
         var extractor = await ArchiveExtractor.OpenAsync(bundle, source, info, caps, retry, ct).ConfigureAwait(false);

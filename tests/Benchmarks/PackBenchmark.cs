@@ -98,9 +98,10 @@ public static class PackBenchmark
         var caps = new ExtractionCaps(CacheOptions.DefaultMaxBytes, CacheOptions.DefaultMaxEntries);
         var extractor = await ZipStreamExtractor.OpenAsync(source, info, caps, retry, ct).ConfigureAwait(false);
         var stream = new ParallelRangeStream(source, info with { Tail = extractor.KnownTail }, 4 * 1024 * 1024, 4, retry, ct);
+        using var target = new ExtractionTarget(destination, caps);
         await using (stream.ConfigureAwait(false))
         {
-            await extractor.ExtractAsync(stream, null, new ExtractionTarget(destination, caps), 2, ct).ConfigureAwait(false);
+            await extractor.ExtractAsync(stream, null, target, 2, ct).ConfigureAwait(false);
         }
 
         return stopwatch.Elapsed.TotalMilliseconds;

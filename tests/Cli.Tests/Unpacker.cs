@@ -13,7 +13,7 @@ public static class Unpacker
         var info = await source.ProbeAsync(CancellationToken.None);
         var caps = new ExtractionCaps(CacheOptions.DefaultMaxBytes, CacheOptions.DefaultMaxEntries);
         Directory.CreateDirectory(destination);
-        var target = new ExtractionTarget(destination, caps);
+        using var target = new ExtractionTarget(destination, caps);
         var spec = new BundleSpec("test", new FileLocation(new Uri("file:///x"), "/x"), format, sha256);
         var extractor = await ArchiveExtractor.OpenAsync(spec, source, info, caps, retry, CancellationToken.None);
         await using var stream = new ParallelRangeStream(source, info with { Tail = extractor.KnownTail }, 4 * 1024 * 1024, 4, retry, CancellationToken.None);

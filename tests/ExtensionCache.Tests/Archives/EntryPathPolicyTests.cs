@@ -9,9 +9,36 @@ public sealed class EntryPathPolicyTests
     [InlineData("a/b/c.txt", "a/b/c.txt")]
     [InlineData("./a//b/./c", "a/b/c")]
     [InlineData("dir/", "dir")]
+    [InlineData("a/b/", "a/b")]
+    [InlineData("a//", "a")]
+    [InlineData("a/./", "a")]
     [InlineData("./", "")]
     public void Normalizes_plain_names(string name, string expected) =>
         Assert.Equal(expected, EntryPathPolicy.Normalize(name));
+
+    [Fact]
+    public void An_already_normal_name_is_returned_as_it_is() =>
+        Assert.Same("node_modules/a/index.js", EntryPathPolicy.Normalize("node_modules/a/index.js"));
+
+    [Theory]
+    [InlineData(255, 1, true)]
+    [InlineData(256, 1, false)]
+    [InlineData(85, 3, true)]
+    [InlineData(86, 3, false)]
+    public void A_segment_may_have_at_most_255_bytes_of_UTF8(int characters, int bytesPerCharacter, bool allowed)
+    {
+        var segment = new string(bytesPerCharacter == 1 ? 'a' : '\u20ac', characters);
+        var name = $"dir/{segment}/file";
+        if (allowed)
+        {
+            Assert.Equal(name, EntryPathPolicy.Normalize(name));
+        }
+        else
+        {
+            var error = Assert.Throws<BundleException>(() => EntryPathPolicy.Normalize(name));
+            Assert.Contains("longer than 255 bytes", error.Message, StringComparison.Ordinal);
+        }
+    }
 
     [Theory]
     [InlineData("", "empty")]

@@ -17,7 +17,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task Every_queued_file_is_written_with_its_content_and_mode_stored_or_deflated()
     {
-        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
+        using var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 3, CancellationToken.None);
         await using (pool)
         {
@@ -42,7 +42,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task A_crc_mismatch_stops_the_pool_and_is_rethrown_naming_the_entry()
     {
-        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
+        using var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 2, CancellationToken.None);
         BundleException error;
         await using (pool)
@@ -76,7 +76,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task A_file_shorter_than_declared_is_refused()
     {
-        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
+        using var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         var pool = new EntryWriterPool(target, workers: 1, CancellationToken.None);
         await using (pool)
         {
@@ -90,7 +90,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task Cancellation_never_looks_like_success()
     {
-        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
+        using var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(1 << 30, 10_000));
         using var cts = new CancellationTokenSource();
         var pool = new EntryWriterPool(target, workers: 2, cts.Token);
         await using (pool)
@@ -104,7 +104,7 @@ public sealed class EntryWriterPoolTests : IDisposable
     [Fact]
     public async Task The_byte_cap_holds_across_workers()
     {
-        var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(maxBytes: 10_000, maxEntries: 10_000));
+        using var target = new ExtractionTarget(_temp.Path, new ExtractionCaps(maxBytes: 10_000, maxEntries: 10_000));
         var pool = new EntryWriterPool(target, workers: 4, CancellationToken.None);
         await using (pool)
         {
