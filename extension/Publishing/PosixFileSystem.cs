@@ -6,11 +6,12 @@ namespace ExtensionCache.Extension.Publishing;
 /// <summary>
 /// The file-system calls .NET does not expose, each failing as an <see cref="IOException"/> whose HResult is the
 /// errno (as .NET's own file APIs do on Unix): rename(2), because File.Move onto a symlink that points at a
-/// directory is not guaranteed to be a single atomic rename; realpath(3); and, for the tens of thousands of folders,
-/// lookups and hard links of a delta, an O_PATH handle on a tree's folder with mkdirat(2), statx(2) and linkat(2)
-/// relative to it: .NET has no hard-link API, neither statx nor linkat follows a symlink at the looked-up path, and
-/// there is no FileInfo or DirectoryInfo (a path normalisation, an object and a geteuid call each) and no walk of the
-/// folder's own path each time.
+/// directory is not guaranteed to be a single atomic rename; realpath(3); and, for the tens of thousands of files,
+/// folders, lookups and hard links of an extraction, an O_PATH handle on a tree's folder with openat(2), mkdirat(2),
+/// statx(2) and linkat(2) relative to it, then pwrite(2) and futimens(2) on a new file: .NET has no hard-link API,
+/// neither statx nor linkat follows a symlink at the looked-up path, and there is no FileInfo, DirectoryInfo or
+/// File.OpenHandle (a path normalisation, an object, and a stat, geteuid or lseek call each), no stat before setting
+/// an mtime and no walk of the folder's own path each time.
 /// </summary>
 internal static partial class PosixFileSystem
 {
@@ -53,6 +54,69 @@ internal static partial class PosixFileSystem
     }
 
     /// <summary>
+    /// openat(2) of a new file at <paramref name="path"/> under <paramref name="folder"/> for writing, created with
+    /// <paramref name="mode"/> (O_EXCL: an existing file or symlink there is an error). The mode applies to later opens,
+    /// so a read-only file is still written through this handle; fchmod(2) follows only when the umask took bits away.
+    /// </summary>
+    public static SafeFileHandle CreateFile(SafeFileHandle folder, string path, UnixFileMode mode)
+    {
+        var handle = openat(folder, path, OWronly | OCreat | OExcl | OCloexec, (uint)mode);
+        if (handle.IsInvalid)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new IOException($"create {path} failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+
+        if (((int)mode & Umask.Value) != 0)
+        {
+            Check(fchmod(handle, (uint)mode), $"chmod {path}");
+        }
+
+        return handle;
+    }
+
+    /// <summary>pwrite(2) of all of <paramref name="data"/> at <paramref name="offset"/>; safe from several threads for disjoint ranges.</summary>
+    public static unsafe void WriteAt(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* start = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = pwrite(file, start + done, (nuint)(data.Length - done), offset + done);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Eintr)
+                    {
+                        continue;
+                    }
+
+                    throw new IOException($"write failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+                }
+
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>futimens(2): sets the mtime only (the atime is left as it is), one call with no stat first.</summary>
+    public static void SetModified(SafeFileHandle file, DateTimeOffset modified)
+    {
+        var ticks = modified.UtcTicks - DateTime.UnixEpoch.Ticks;
+        Span<long> times = [0, UtimeOmit, Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest), rest * 100];
+        if (times[3] < 0)
+        {
+            // Before 1970: tv_nsec must be 0..999,999,999.
+            times[2] -= 1;
+            times[3] += 1_000_000_000;
+        }
+
+        Check(futimens(file, ref MemoryMarshal.GetReference(times)), "set mtime");
+    }
+
+    /// <summary>
     /// linkat(2): a new link at <paramref name="path"/> under <paramref name="toFolder"/> to the file at
     /// <paramref name="existing"/> under <paramref name="fromFolder"/> (a symlink there is linked, never followed).
     /// </summary>
@@ -87,6 +151,11 @@ internal static partial class PosixFileSystem
         };
     }
 
+    private const int OWronly = 0x1;
+    private const int OCreat = 0x40;
+    private const int OExcl = 0x80;
+    private const int Eintr = 4;
+    private const long UtimeOmit = (1L << 30) - 2;
     private const int OPath = 0x200000;
     private const int OCloexec = 0x80000;
     private const int StatxSize = 256;
@@ -109,6 +178,32 @@ internal static partial class PosixFileSystem
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statx(SafeFileHandle dirfd, string path, int flags, uint mask, ref byte buffer);
+
+    /// <summary>The process's umask, from /proc/self/status (umask(2) can only be read by changing it); 0o777 when unreadable, so every mode is then set by fchmod.</summary>
+    private static readonly Lazy<int> Umask = new(() =>
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Umask:", StringComparison.Ordinal));
+            return line is null ? 0x1FF : Convert.ToInt32(line["Umask:".Length..].Trim(), 8);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0x1FF;
+        }
+    });
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial SafeFileHandle openat(SafeFileHandle dirfd, string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    private static partial int fchmod(SafeFileHandle fd, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static unsafe partial nint pwrite(SafeFileHandle fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int futimens(SafeFileHandle fd, ref long times);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial SafeFileHandle open(string path, int flags);
