@@ -10,9 +10,9 @@ namespace ExtensionCache.Extension.Archives;
 /// and written while their CRC-32 is computed. Paths reach it only after <see cref="EntryPathTable"/> has
 /// checked them; file content may be written from any thread.
 /// </summary>
-/// With <paramref name="readOnlyFiles"/> (zip bundles) files lose every write bit once written: a delta update
-/// hard-links them into later versions, where they share one inode. Folders and links are made relative to a handle
-/// on the staging folder, opened at the first and held until disposed.
+/// With <paramref name="readOnlyFiles"/> (zip bundles) files are created without write bits (their own handle still
+/// writes them): a delta update hard-links them into later versions, where they share one inode. Files, folders and
+/// links are made relative to a handle on the staging folder, opened at the first and held until disposed.
 public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnlyFiles = false) : IDisposable
 {
     private const UnixFileMode WriteBits = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
