@@ -183,7 +183,8 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         ZipEntryRecord? previous = null;
         var header = new byte[LocalFileHeader.Size];
         // Files of a delta claimed in archive order and linked in batches by the pool's workers (a link is a syscall,
-        // tens of thousands of them on a node_modules bundle) while this thread claims the next ones.
+        // tens of thousands of them on a node_modules bundle) while this thread claims the next ones, or fetches the
+        // next entry.
         var links = new List<FileLink>(LinkBatchSize);
         foreach (var entry in ordered)
         {
@@ -193,12 +194,15 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
                 ApplyReused(entry, plan, target, links, indexed);
                 if (links.Count == LinkBatchSize)
                 {
-                    await pool.LinkAsync(new LinkBatch(links)).ConfigureAwait(false);
-                    links = new List<FileLink>(LinkBatchSize);
+                    await QueueLinksAsync().ConfigureAwait(false);
                 }
 
                 continue;
             }
+
+            // Before any byte is fetched the files claimed so far go to the workers: an attempt ended during the
+            // fetch (a killed INIT) then leaves them linked in its folder, for the next attempt to reuse.
+            await QueueLinksAsync().ConfigureAwait(false);
 
             if (entry.LocalHeaderOffset < position)
             {
@@ -235,9 +239,15 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             previous = entry;
         }
 
-        if (links.Count > 0)
+        await QueueLinksAsync().ConfigureAwait(false);
+
+        async ValueTask QueueLinksAsync()
         {
-            await pool.LinkAsync(new LinkBatch(links)).ConfigureAwait(false);
+            if (links.Count > 0)
+            {
+                await pool.LinkAsync(new LinkBatch(links)).ConfigureAwait(false);
+                links = new List<FileLink>(LinkBatchSize);
+            }
         }
     }
 

@@ -7,6 +7,7 @@ using ExtensionCache.Extension.Archives;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Publishing;
 using ExtensionCache.Extension.Sources;
+using ExtensionCache.TestSupport;
 using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Archives;
@@ -232,6 +233,43 @@ public sealed class ZipDeltaTests : IDisposable
         Assert.Contains("keeping files for the next attempt bundle=web why=\"an earlier attempt was killed\" files=11", _harness.Log.Text, StringComparison.Ordinal);
         Assert.Contains("from=resume", _harness.Log.Text, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Join(_harness.Root, ".resume", "web")));
+    }
+
+    [Fact]
+    public async Task Files_a_retry_takes_from_a_killed_attempt_are_linked_before_it_fetches_so_another_kill_keeps_them()
+    {
+        var entries = Files(20);
+        using var server = new LoopbackHttpServer(ArchiveBuilder.Zip(entries), "\"v1\"");
+        var spec = CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip);
+        _harness.Cache.PrepareRoot([spec]);
+        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "5a5a5a5a");
+        Directory.CreateDirectory(Path.Join(killed, "pkg"));
+        for (var i = 0; i < 10; i++)
+        {
+            File.WriteAllBytes(Path.Join(killed, entries[i].Name), entries[i].Content!);
+        }
+
+        // The retry (the killed attempt moved aside for it) has its fetch of the other ten files held, and is ended
+        // (shutdown) while waiting for them.
+        _harness.Cache.PrepareRoot([spec]);
+        Assert.False(Directory.Exists(killed));
+        server.HoldFromOffset = 0;
+        using var shutdown = new CancellationTokenSource();
+        var retry = _harness.Cache.PrepareAsync(spec, shutdown.Token);
+        await server.Holding.WaitAsync(Generous.Wait);
+        var attempts = new CacheLayout(_harness.Root).AttemptsOf("web");
+        Assert.True(
+            await Poll.UntilAsync(() => Directory.Exists(attempts) && Directory.EnumerateDirectories(attempts).Any(a => entries.Take(10).All(e => File.Exists(Path.Join(a, e.Name))))),
+            "the reused files were not linked into the retry's folder while its fetch was held");
+        await shutdown.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => retry);
+        server.Release();
+
+        var kept = new CacheLayout(_harness.Root).ResumePath("web");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(entries[i].Content, File.ReadAllBytes(Path.Join(kept, entries[i].Name)));
+        }
     }
 
     [Fact]
