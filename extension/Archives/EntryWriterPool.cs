@@ -24,7 +24,7 @@ public abstract record PoolWork;
 public sealed record LinkBatch(IReadOnlyList<FileLink> Links) : PoolWork;
 
 /// <summary>One claimed file and the tree whose verified file at the same path it is linked to (see <see cref="ExtractionTarget.LinkClaimedFile"/>).</summary>
-public readonly record struct FileLink(string Entry, string Path, ExistingTree From, bool Restamp, UnixFileMode? Mode, DateTimeOffset? Modified);
+public readonly record struct FileLink(string Entry, string Path, ExistingTree From, UnixFileMode? Mode, DateTimeOffset? Modified);
 
 /// <summary>
 /// One small file of a bundle, claimed in the target and read whole into memory, waiting for a worker.
@@ -216,7 +216,7 @@ public sealed class EntryWriterPool : IAsyncDisposable
                         foreach (var link in batch.Links)
                         {
                             _cts.Token.ThrowIfCancellationRequested();
-                            _target.LinkClaimedFile(link.Entry, link.Path, link.From, link.Restamp, link.Mode, link.Modified);
+                            _target.LinkClaimedFile(link.Entry, link.Path, link.From, link.Mode, link.Modified);
                         }
 
                         break;

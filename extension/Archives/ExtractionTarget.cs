@@ -102,8 +102,8 @@ public sealed class ExtractionTarget : IDisposable
     /// Hard-links a path claimed by <see cref="ClaimLinkedFile"/> to the verified file at the same path in
     /// <paramref name="from"/>; safe from any thread.
     /// </summary>
-    public void LinkClaimedFile(string entry, string path, ExistingTree from, bool restamp, UnixFileMode? mode, DateTimeOffset? modified) =>
-        _writer.LinkFile(entry, path, from, restamp, mode, modified);
+    public void LinkClaimedFile(string entry, string path, ExistingTree from, UnixFileMode? mode, DateTimeOffset? modified) =>
+        _writer.LinkFile(entry, path, from, mode, modified);
 
     /// <summary>The content half of <see cref="WriteFileAsync"/> for a path already claimed; safe from any thread.</summary>
     public Task<(long Written, uint Crc)> WriteClaimedFileAsync(

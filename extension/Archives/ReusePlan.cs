@@ -4,9 +4,13 @@ namespace ExtensionCache.Extension.Archives;
 
 /// <summary>
 /// An entry's normalized <paramref name="Path"/> and what is already on disk for it: a file at the same path in
-/// <paramref name="From"/> to hard-link (its mtime, and whether to reset its mode and mtime) or a symlink target to recreate.
+/// <paramref name="From"/> to hard-link (with its mtime) or a symlink target to recreate.
 /// </summary>
-public sealed record ReusedEntry(string Path, ExistingTree? From, long FileMtimeTicks, string? LinkTarget, bool Restamp);
+public sealed record ReusedEntry(string Path, ExistingTree? From, long FileMtimeTicks, string? LinkTarget)
+{
+    /// <summary>A file from a killed attempt gets its mode and mtime set as a written file does; a published one is shared as it is.</summary>
+    public bool Restamp => From is { IsPublished: false };
+}
 
 /// <summary>
 /// What a delta update or a resume may take from disk instead of downloading (<see cref="IArchiveExtractor.PlanReuse"/>):

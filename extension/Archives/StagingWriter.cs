@@ -115,11 +115,11 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
     public StagedFile OpenFile(string entry, string path, UnixFileMode? mode) => new(entry, OpenNew(entry, path, FileModeOf(mode)), caps);
 
     /// <summary>
-    /// Hard-links the new file <paramref name="path"/> to the file at the same path in <paramref name="from"/> (same file system). With
-    /// <paramref name="restamp"/> (the file came from a killed attempt) its mode and mtime are set as for a written file;
-    /// without, the inode is shared with a published version and left as it is (its mode and content already match).
+    /// Hard-links the new file <paramref name="path"/> to the file at the same path in <paramref name="from"/> (same file
+    /// system). From a killed attempt's folder its mode and mtime are set as for a written file; from a published version
+    /// the inode is shared and left as it is (its mode and content already match).
     /// </summary>
-    public void LinkFile(string entry, string path, ExistingTree from, bool restamp, UnixFileMode? mode, DateTimeOffset? modified)
+    public void LinkFile(string entry, string path, ExistingTree from, UnixFileMode? mode, DateTimeOffset? modified)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -135,7 +135,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
             throw EntryPathPolicy.Refuse(entry, $"the file could not be linked from the previous version: {ex.Message}");
         }
 
-        if (restamp)
+        if (!from.IsPublished)
         {
             File.SetUnixFileMode(Full(path), FileModeOf(mode));
             if (modified is { } time)

@@ -145,12 +145,12 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
             {
                 if (tree.FindSymlinkTarget(entry, path) is { } link)
                 {
-                    return new ReusedEntry(path, null, 0, link, Restamp: false);
+                    return new ReusedEntry(path, null, 0, link);
                 }
             }
             else if (tree.FindFile(entry, path) is { } mtimeTicks)
             {
-                return new ReusedEntry(path, tree, mtimeTicks, null, Restamp: !tree.IsPublished);
+                return new ReusedEntry(path, tree, mtimeTicks, null);
             }
         }
 
@@ -365,7 +365,7 @@ public sealed class ZipStreamExtractor : IArchiveExtractor
         }
 
         target.ClaimLinkedFile(entry.Name, path, entry.UncompressedSize);
-        links.Add(new FileLink(entry.Name, path, reused.From!, reused.Restamp, Mode(entry), entry.Modified));
+        links.Add(new FileLink(entry.Name, path, reused.From!, Mode(entry), entry.Modified));
         indexed.Add(new(entry, path, string.Empty, reused.Restamp ? WrittenMtime(entry) : reused.FileMtimeTicks));
     }
 

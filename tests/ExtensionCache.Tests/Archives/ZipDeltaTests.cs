@@ -214,12 +214,7 @@ public sealed class ZipDeltaTests : IDisposable
         _harness.Cache.PrepareRoot([spec]);
 
         // What an INIT killed mid-download leaves: the first files complete, the next one cut short.
-        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "5a5a5a5a");
-        Directory.CreateDirectory(Path.Join(killed, "pkg"));
-        for (var i = 0; i < 10; i++)
-        {
-            File.WriteAllBytes(Path.Join(killed, entries[i].Name), entries[i].Content!);
-        }
+        var killed = KilledAttempt("5a5a5a5a", entries.Take(10));
 
         File.WriteAllBytes(Path.Join(killed, entries[10].Name), entries[10].Content!.AsSpan(0, FileBytes / 2).ToArray());
         var sentBefore = server.BytesSent;
@@ -242,12 +237,7 @@ public sealed class ZipDeltaTests : IDisposable
         using var server = new LoopbackHttpServer(ArchiveBuilder.Zip(entries), "\"v1\"");
         var spec = CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip);
         _harness.Cache.PrepareRoot([spec]);
-        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "5a5a5a5a");
-        Directory.CreateDirectory(Path.Join(killed, "pkg"));
-        for (var i = 0; i < 10; i++)
-        {
-            File.WriteAllBytes(Path.Join(killed, entries[i].Name), entries[i].Content!);
-        }
+        var killed = KilledAttempt("5a5a5a5a", entries.Take(10));
 
         // The retry (the killed attempt moved aside for it) has its fetch of the other ten files held, and is ended
         // (shutdown) while waiting for them.
@@ -279,9 +269,7 @@ public sealed class ZipDeltaTests : IDisposable
         using var server = new LoopbackHttpServer(ArchiveBuilder.Zip(entries), "\"v1\"");
         var spec = CacheHarness.Spec("web", server.ObjectUri, BundleFormat.Zip);
         _harness.Cache.PrepareRoot([spec]);
-        var killed = new CacheLayout(_harness.Root).AttemptPath("web", "0b0b0b0b");
-        Directory.CreateDirectory(Path.Join(killed, "pkg"));
-        File.WriteAllBytes(Path.Join(killed, entries[0].Name), entries[0].Content!);
+        var killed = KilledAttempt("0b0b0b0b", entries.Take(1));
         File.WriteAllBytes(Path.Join(killed, entries[1].Name), new byte[FileBytes]);
 
         var result = await _harness.PrepareAsync(spec);
@@ -326,6 +314,19 @@ public sealed class ZipDeltaTests : IDisposable
 
         Assert.InRange(dataRanges[^1].Last - dataRanges[0].First + 1, 4L * FileBytes, 5L * FileBytes);
         AssertExactTree(v2, result.PublishedPath);
+    }
+
+    /// <summary>The folder an INIT killed mid-download leaves for bundle <c>web</c>: attempt <paramref name="id"/> holding <paramref name="whole"/> complete.</summary>
+    private string KilledAttempt(string id, IEnumerable<ArchiveEntry> whole)
+    {
+        var killed = new CacheLayout(_harness.Root).AttemptPath("web", id);
+        Directory.CreateDirectory(Path.Join(killed, "pkg"));
+        foreach (var entry in whole)
+        {
+            File.WriteAllBytes(Path.Join(killed, entry.Name), entry.Content!);
+        }
+
+        return killed;
     }
 
     [Fact]
