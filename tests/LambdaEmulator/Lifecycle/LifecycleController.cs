@@ -76,7 +76,7 @@ public sealed class LifecycleController(
         await _transition.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await InitCoreAsync(phase, deadline, cancellationToken).ConfigureAwait(false);
+            return await InitCoreAsync(phase, deadline, cancellationToken).ConfigureAwait(false) == PhaseStatus.Success;
         }
         finally
         {
@@ -136,7 +136,7 @@ public sealed class LifecycleController(
         }
     }
 
-    private async Task<bool> InitCoreAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<PhaseStatus> InitCoreAsync(string phase, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var state = new LifecycleState(_processes.ExtensionFiles().Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal)!, options.ManagedInstances);
         Volatile.Write(ref _state, state);
@@ -186,7 +186,7 @@ public sealed class LifecycleController(
             }
 
             await ShutdownProcessesAsync(status == PhaseStatus.Timeout ? "timeout" : "failure", cancellationToken).ConfigureAwait(false);
-            return false;
+            return status;
         }
 
         _initialized = true;
@@ -197,7 +197,7 @@ public sealed class LifecycleController(
             TakeSnapshot();
         }
 
-        return true;
+        return status;
     }
 
     /// <summary>
@@ -304,9 +304,16 @@ public sealed class LifecycleController(
                 throw new OperationCanceledException("the execution environment is shutting down");
             }
 
-            if (!await EnsureInitializedAsync(deadline, cancellationToken).ConfigureAwait(false))
+            var init = await EnsureInitializedAsync(deadline, cancellationToken).ConfigureAwait(false);
+            if (init != PhaseStatus.Success)
             {
-                var timedOut = time.GetUtcNow() >= deadline;
+                // The INIT's own verdict, not the clock: its timer can fire a few milliseconds before the deadline.
+                var timedOut = init == PhaseStatus.Timeout;
+                if (timedOut)
+                {
+                    await ReachTimeoutAsync(stopwatch).ConfigureAwait(false);
+                }
+
                 var failure = timedOut ? TimeoutFailure(requestId) : _lastInitFailure ?? new SandboxFailure("Runtime.Unknown", "INIT failed");
                 var status = timedOut ? PhaseStatus.Timeout : PhaseStatus.Error;
                 _reporter.Start(requestId);
@@ -464,7 +471,7 @@ public sealed class LifecycleController(
     }
 
     /// <summary>Resets a sandbox that failed while idle, and runs INIT when there is none (caller holds the transition gate).</summary>
-    private async Task<bool> EnsureInitializedAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
+    private async Task<PhaseStatus> EnsureInitializedAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         if (_initialized && _inFlight == 0 && Current.Failure is { } earlier)
         {
@@ -473,7 +480,7 @@ public sealed class LifecycleController(
         }
 
         // A failed or timed-out INIT is retried inside the invoke, under the function timeout.
-        return _initialized || await InitCoreAsync("invoke", deadline, cancellationToken).ConfigureAwait(false);
+        return _initialized ? PhaseStatus.Success : await InitCoreAsync("invoke", deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The invoke has ended: the last one out freezes the sandbox.</summary>
