@@ -34,6 +34,12 @@ public sealed class ExistingTree : IDisposable
     /// <summary>True for a published version (its index is trusted), false for a killed attempt's staging.</summary>
     public bool IsPublished => _index is not null;
 
+    /// <summary>
+    /// A file linked from a killed attempt gets its mode and mtime set as a written file does; one from a published
+    /// version shares its inode as it is (mode and content already match).
+    /// </summary>
+    public bool RestampsLinkedFiles => !IsPublished;
+
     /// <summary>The published version at <paramref name="root"/>, or null when it has no readable entry index.</summary>
     public static ExistingTree? Published(string root) =>
         ZipEntryIndex.TryRead(Path.Join(root, CacheLayout.EntryIndexFileName)) is { } index ? new ExistingTree(root, index) : null;

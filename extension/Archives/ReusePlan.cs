@@ -8,8 +8,8 @@ namespace ExtensionCache.Extension.Archives;
 /// </summary>
 public sealed record ReusedEntry(string Path, ExistingTree? From, long FileMtimeTicks, string? LinkTarget)
 {
-    /// <summary>A file from a killed attempt gets its mode and mtime set as a written file does; a published one is shared as it is.</summary>
-    public bool Restamp => From is { IsPublished: false };
+    /// <summary>The linked file gets its mode and mtime set (<see cref="ExistingTree.RestampsLinkedFiles"/>).</summary>
+    public bool Restamp => From is { RestampsLinkedFiles: true };
 }
 
 /// <summary>

@@ -116,8 +116,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
 
     /// <summary>
     /// Hard-links the new file <paramref name="path"/> to the file at the same path in <paramref name="from"/> (same file
-    /// system). From a killed attempt's folder its mode and mtime are set as for a written file; from a published version
-    /// the inode is shared and left as it is (its mode and content already match).
+    /// system), restamped as <see cref="ExistingTree.RestampsLinkedFiles"/> says.
     /// </summary>
     public void LinkFile(string entry, string path, ExistingTree from, UnixFileMode? mode, DateTimeOffset? modified)
     {
@@ -135,7 +134,7 @@ public sealed class StagingWriter(string root, ExtractionCaps caps, bool readOnl
             throw EntryPathPolicy.Refuse(entry, $"the file could not be linked from the previous version: {ex.Message}");
         }
 
-        if (!from.IsPublished)
+        if (from.RestampsLinkedFiles)
         {
             File.SetUnixFileMode(Full(path), FileModeOf(mode));
             if (modified is { } time)
