@@ -4,7 +4,6 @@ using ExtensionCache.Contract;
 using ExtensionCache.Extension.Configuration;
 using ExtensionCache.Extension.Lifecycle;
 using ExtensionCache.Tests.Fixtures;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ExtensionCache.Tests;
 
@@ -19,7 +18,7 @@ public sealed class LongLivedRefreshTests : IDisposable
     private const int Files = 40;
     private static readonly DateTime Epoch = new(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private readonly FakeTimeProvider time = new(new DateTimeOffset(Epoch));
+    private readonly SteppedTime time = new(new DateTimeOffset(Epoch));
     private readonly CacheHarness harness;
     private readonly string archive;
     private readonly BundleSpec spec;
@@ -53,7 +52,7 @@ public sealed class LongLivedRefreshTests : IDisposable
             }
 
             var checks = Count("refresh checked") + Count("published bundle=tools");
-            time.Advance(TimeSpan.FromHours(1));
+            Assert.True(await time.StepAsync(TimeSpan.FromHours(1), timer), $"the timer ended: {timer.Exception?.InnerException?.Message}");
             await WaitUntilAsync(() => Count("refresh checked") + Count("published bundle=tools") == checks + 1 && scheduler.NextDue("tools") > time.GetUtcNow());
 
             AssertPublished(version);

@@ -121,18 +121,19 @@ public sealed class RefreshSchedulerTests
     [Fact]
     public async Task The_timer_checks_each_bundle_at_its_own_period()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var checks = new Checks();
         var scheduler = new RefreshScheduler([Bundle("a", 60), Bundle("b", 150)], checks.RunAsync, time, new TestLog().Log);
         using var stop = new CancellationTokenSource();
         var timer = scheduler.RunTimerAsync(stop.Token);
 
-        // 300 s in 1 s steps, each step only once the timer has acted on the last (the checks it starts end at once).
+        // 300 s in 1 s steps, each step only once the timer has acted on the last (the checks it starts end at once)
+        // and sleeps again.
         var started = time.GetUtcNow();
         while (time.GetUtcNow() - started < TimeSpan.FromSeconds(300))
         {
             var seconds = (int)(time.GetUtcNow() - started).TotalSeconds + 1;
-            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.True(await time.StepAsync(TimeSpan.FromSeconds(1), timer), $"the timer ended: {timer.Exception?.InnerException?.Message}");
             var expected = (seconds / 60) + (seconds / 150);
             await WaitUntil(() => Count(checks) == expected);
         }
@@ -148,7 +149,7 @@ public sealed class RefreshSchedulerTests
     {
         // 8 periods of 7 days is longer than a timer can wait at once (2^32 - 2 ms, 49.7 days): the timer sleeps in steps.
         var period = TimeSpan.FromSeconds(CacheOptions.MaxRefreshSeconds);
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var started = time.GetUtcNow();
         var checkedAt = new List<double>();
         var log = new TestLog();
@@ -171,7 +172,11 @@ public sealed class RefreshSchedulerTests
         // Failing checks wait one, two, four, then eight periods: checks at 1, 2, 4, 8, 16 and 24 periods (168 days).
         while (Count(checkedAt) < 6 && time.GetUtcNow() - started < period * 30)
         {
-            time.Advance(TimeSpan.FromHours(1));
+            if (!await time.StepAsync(TimeSpan.FromHours(1), timer))
+            {
+                break;
+            }
+
             if (scheduler.NextDue("a") <= time.GetUtcNow())
             {
                 var expected = Count(checkedAt) + 1;

@@ -1,6 +1,6 @@
 using ExtensionCache.Extension.Failures;
 using ExtensionCache.Extension.Sources;
-using Microsoft.Extensions.Time.Testing;
+using ExtensionCache.Tests.Fixtures;
 
 namespace ExtensionCache.Tests.Sources;
 
@@ -16,7 +16,7 @@ public sealed class RetryPolicyTests
     [Fact]
     public async Task Throttling_is_retried_until_a_refresh_checks_budget_of_15_minutes_ends_then_fails_naming_it()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var retry = new RetryPolicy(time, maxAttempts: 5, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(1));
         var attempts = new List<TimeSpan>();
         var started = time.GetTimestamp();
@@ -29,7 +29,7 @@ public sealed class RetryPolicyTests
             },
             "GET s3://b/k",
             CancellationToken.None);
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50));
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50), retry);
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Equal(FailureKind.BundleFetchFailed, error.Kind);
@@ -49,7 +49,7 @@ public sealed class RetryPolicyTests
     {
         // On demand a check gets the refresh wait after an INVOKE, then the sandbox is frozen until the next invoke,
         // hours later perhaps: the budget is running time, so a check spread over many thaws is not cut short.
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var clock = new SandboxClock(time);
         var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(clock), random: new Random(4));
         var run = retry.ExecuteAsync<int>((_, _) => throw SlowDown, "GET s3://b/k", CancellationToken.None);
@@ -58,11 +58,9 @@ public sealed class RetryPolicyTests
         for (var invoke = 0; invoke < 60; invoke++)
         {
             clock.Thaw();
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Yield();
+            await time.StepAsync(TimeSpan.FromMilliseconds(100), run, Sleepers(retry));
             clock.Pause();
-            time.Advance(TimeSpan.FromHours(1));
-            await Task.Yield();
+            await time.StepAsync(TimeSpan.FromHours(1), run, Sleepers(retry));
         }
 
         Assert.False(run.IsCompleted, "the budget ran out in frozen time");
@@ -71,7 +69,7 @@ public sealed class RetryPolicyTests
         // Running for good (Managed Instances, or an invoke that lasts): the budget ends after 15 minutes of it.
         clock.Thaw();
         var thawedAt = time.GetTimestamp();
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50));
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(50), retry);
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Contains("budget of 15 min", error.Message, StringComparison.Ordinal);
         Assert.InRange(time.GetElapsedTime(thawedAt), FetchBudget.RefreshCheck - TimeSpan.FromSeconds(10), FetchBudget.RefreshCheck);
@@ -82,7 +80,7 @@ public sealed class RetryPolicyTests
     {
         // INIT's budget is unbounded: Lambda ends INIT itself (10 s on demand; a retried INIT runs under the function
         // timeout; Managed Instances up to 15 minutes), so the extension never gives up first.
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var retry = new RetryPolicy(time, budget: FetchBudget.Unbounded(new SandboxClock(time)), random: new Random(5));
         var attempts = 0;
         using var stop = new CancellationTokenSource();
@@ -97,8 +95,10 @@ public sealed class RetryPolicyTests
 
         for (var step = 0; step < 20 * 60 * 20; step++)
         {
-            time.Advance(TimeSpan.FromMilliseconds(50));
-            await Task.Yield();
+            if (!await time.StepAsync(TimeSpan.FromMilliseconds(50), run, Sleepers(retry)))
+            {
+                break;
+            }
         }
 
         Assert.False(run.IsCompleted, "INIT gave up on its own");
@@ -110,9 +110,10 @@ public sealed class RetryPolicyTests
     [Fact]
     public async Task When_the_budget_ends_during_an_attempt_the_error_names_the_servers_last_answer_not_the_cut()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(7));
         var calls = 0;
+        var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var run = retry.ExecuteAsync<int>(
             async (_, token) =>
             {
@@ -121,13 +122,20 @@ public sealed class RetryPolicyTests
                     throw SlowDown;
                 }
 
-                // The second attempt hangs until the budget's end cancels it.
+                // The second attempt hangs until the budget's end cancels it: only the budget's timer is then armed.
+                hanging.SetResult();
                 await Task.Delay(Timeout.InfiniteTimeSpan, time, token);
                 return 0;
             },
             "GET s3://b/k",
             CancellationToken.None);
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromSeconds(1));
+        while (await time.StepAsync(TimeSpan.FromSeconds(1), hanging.Task, Sleepers(retry)))
+        {
+        }
+
+        while (await time.StepAsync(TimeSpan.FromSeconds(1), run, sleepers: 1))
+        {
+        }
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Equal(2, calls);
@@ -138,7 +146,7 @@ public sealed class RetryPolicyTests
     [Fact]
     public async Task Other_server_errors_keep_a_bounded_number_of_attempts_with_half_jitter()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var retry = new RetryPolicy(time, maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, random: new Random(2));
         var attempts = new List<TimeSpan>();
         var started = time.GetTimestamp();
@@ -151,7 +159,7 @@ public sealed class RetryPolicyTests
             },
             "probe",
             CancellationToken.None);
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(5));
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(5), retry);
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Contains("probe failed after 5 attempts", error.Message, StringComparison.Ordinal);
@@ -169,7 +177,7 @@ public sealed class RetryPolicyTests
     public async Task An_error_of_an_attempt_a_thaw_interrupted_is_not_counted_against_the_attempts()
     {
         // A connection that was open when the sandbox froze is often dead at the thaw: that is the freeze, not the server.
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var clock = new SandboxClock(time);
         var retry = new RetryPolicy(time, maxAttempts: 5, budget: FetchBudget.ForRefreshCheck(clock), random: new Random(6));
         var attempts = 0;
@@ -188,7 +196,12 @@ public sealed class RetryPolicyTests
             },
             "probe",
             CancellationToken.None);
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(5));
+
+        // The 30 minutes an interrupted attempt spends frozen outlast the budget's timer (15 minutes of running
+        // time), so until the 21st attempt the retry sleeps on its backoff alone.
+        while (await time.StepAsync(TimeSpan.FromMilliseconds(5), run, Volatile.Read(ref attempts) <= 20 ? 1 : Sleepers(retry)))
+        {
+        }
 
         var error = await Assert.ThrowsAsync<BundleException>(() => run);
         Assert.Contains("failed after 25 attempts", error.Message, StringComparison.Ordinal);
@@ -198,7 +211,7 @@ public sealed class RetryPolicyTests
     [Fact]
     public async Task A_throttled_request_that_then_succeeds_returns_its_answer()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var retry = new RetryPolicy(time, budget: FetchBudget.ForRefreshCheck(new SandboxClock(time)), random: new Random(3));
         var calls = 0;
 
@@ -206,7 +219,7 @@ public sealed class RetryPolicyTests
             (attempt, _) => ++calls < 4 ? throw SlowDown : Task.FromResult(attempt),
             "probe",
             CancellationToken.None);
-        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(10));
+        await AdvanceUntilDoneAsync(time, run, TimeSpan.FromMilliseconds(10), retry);
 
         Assert.Equal(4, await run);
         Assert.Equal(0, retry.InFlight.InFlight);
@@ -215,7 +228,7 @@ public sealed class RetryPolicyTests
     [Fact]
     public async Task Nothing_is_attempted_once_the_budget_is_spent()
     {
-        var time = new FakeTimeProvider();
+        var time = new SteppedTime();
         var budget = FetchBudget.ForRefreshCheck(new SandboxClock(time));
         time.Advance(FetchBudget.RefreshCheck + TimeSpan.FromSeconds(1));
         var retry = new RetryPolicy(time, budget: budget);
@@ -227,12 +240,14 @@ public sealed class RetryPolicyTests
         Assert.Contains("could not finish within a refresh check's budget of 15 min of running time", error.Message, StringComparison.Ordinal);
     }
 
-    private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task run, TimeSpan step)
+    /// <summary>Steps the clock while <paramref name="retry"/> sleeps between attempts, until <paramref name="run"/> ends.</summary>
+    private static async Task AdvanceUntilDoneAsync(SteppedTime time, Task run, TimeSpan step, RetryPolicy retry)
     {
-        while (!run.IsCompleted)
+        while (await time.StepAsync(step, run, Sleepers(retry)))
         {
-            time.Advance(step);
-            await Task.Yield();
         }
     }
+
+    /// <summary>The timers a retry sleeps on between attempts: its backoff, and with a bounded budget the budget's own.</summary>
+    private static int Sleepers(RetryPolicy retry) => retry.Budget.Limit is null ? 1 : 2;
 }
